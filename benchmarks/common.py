@@ -1,0 +1,62 @@
+"""Shared by every benchmark: time a callable, describe the machine, save JSON + a markdown table."""
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def median_time(fn, repeats: int = 7, warmup: int = 2) -> float:
+    """Median wall time of `fn()` in seconds over `repeats` runs after `warmup` runs."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+
+
+def save(name: str, rows: list[dict], notes: str = "") -> Path:
+    """Print `rows` as a markdown table and write results/<name>.json and results/<name>.md."""
+    RESULTS_DIR.mkdir(exist_ok=True)
+    header = {
+        "command": "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:]),
+        "machine": machine(),
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    lines = [f"# {name}", "", *(f"- {k}: `{v}`" for k, v in header.items()), ""]
+    if notes:
+        lines += [notes, ""]
+    lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_fmt(row.get(c, "")) for c in columns) + " |" for row in rows]
+    table = "\n".join(lines) + "\n"
+    print(table)
+    (RESULTS_DIR / f"{name}.json").write_text(json.dumps({**header, "rows": rows}, indent=2) + "\n")
+    path = RESULTS_DIR / f"{name}.md"
+    path.write_text(table)
+    return path
+
+
+def _fmt(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -1,0 +1,3 @@
+from hjepa.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""Errors raised by the library. The CLI turns them into one clear line; library code never prints."""
+
+
+class HjepaError(Exception):
+    """Base class of every error hjepa raises on purpose."""
+
+
+class ConfigError(HjepaError, ValueError):
+    """A config key is unknown, has the wrong type, or an out-of-range value."""
+
+
+class ShapeError(HjepaError, ValueError):
+    """A tensor handed to a model has the wrong shape, dtype or contains NaN/Inf."""
+
+
+class NonFiniteLossError(HjepaError, FloatingPointError):
+    """Training produced a NaN or infinite loss; nothing of that step was saved."""
+
+
+class CheckpointError(HjepaError, OSError):
+    """A checkpoint or exported model is missing, truncated or does not match the config."""
+
+
+def check_tensor(name: str, x, ndim: int | None = None, last_dim: int | None = None) -> None:
+    """Raise ShapeError naming `name` when `x` has the wrong rank, last dimension, or non-finite values."""
+    if ndim is not None and x.ndim != ndim:
+        raise ShapeError(f"{name}: expected {ndim} dimensions, got shape {tuple(x.shape)}")
+    if last_dim is not None and x.shape[-1] != last_dim:
+        raise ShapeError(f"{name}: expected last dimension {last_dim}, got shape {tuple(x.shape)}")
+    if x.is_floating_point() and not bool(x.isfinite().all()):
+        raise ShapeError(f"{name}: contains NaN or Inf values")
