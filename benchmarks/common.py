@@ -1,4 +1,4 @@
-"""Shared by every benchmark: time a callable, describe the machine, save JSON + a markdown table."""
+"""Shared by every benchmark: timing, the machine, results saved as JSON + a markdown table."""
 
 import datetime
 import json
@@ -33,7 +33,8 @@ def machine() -> str:
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    threads = torch.get_num_threads()
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {threads} threads"
 
 
 def save(name: str, rows: list[dict], notes: str = "") -> Path:

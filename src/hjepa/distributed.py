@@ -25,12 +25,17 @@ def is_main() -> bool:
 
 
 def init_from_env(device: torch.device) -> bool:
-    """Join the process group `torchrun` describes (gloo on CPU, NCCL on CUDA). Returns True if joined."""
+    """Join the process group `torchrun` describes (gloo on CPU, NCCL on CUDA), if any."""
     if "RANK" not in os.environ or int(os.environ.get("WORLD_SIZE", "1")) <= 1 or is_distributed():
         return is_distributed()
     backend = "nccl" if device.type == "cuda" else "gloo"
     dist.init_process_group(backend=backend)
     return True
+
+
+def barrier() -> None:
+    if is_distributed():
+        dist.barrier()
 
 
 def gather_with_grad(x: torch.Tensor) -> torch.Tensor:

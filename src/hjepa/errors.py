@@ -1,4 +1,4 @@
-"""Errors raised by the library. The CLI turns them into one clear line; library code never prints."""
+"""Errors raised on purpose. The CLI turns them into one clear line; the library never prints."""
 
 
 class HjepaError(Exception):
@@ -22,7 +22,7 @@ class CheckpointError(HjepaError, OSError):
 
 
 def check_tensor(name: str, x, ndim: int | None = None, last_dim: int | None = None) -> None:
-    """Raise ShapeError naming `name` when `x` has the wrong rank, last dimension, or non-finite values."""
+    """Raise ShapeError naming `name` if `x` has the wrong rank or last dimension, or NaN/Inf."""
     if ndim is not None and x.ndim != ndim:
         raise ShapeError(f"{name}: expected {ndim} dimensions, got shape {tuple(x.shape)}")
     if last_dim is not None and x.shape[-1] != last_dim:

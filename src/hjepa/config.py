@@ -1,0 +1,217 @@
+"""Typed configuration: dataclasses, YAML presets, dotted command-line overrides.
+
+    cfg = load_config("configs/ijepa_shapes.yaml", ["optim.lr=3e-4", "train.steps=200"])
+
+Unknown keys and values of the wrong type raise ConfigError naming the dotted key. The resolved
+config is written to the run folder as `config.yaml` and can be loaded back the same way.
+"""
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from hjepa.errors import ConfigError
+
+
+@dataclass
+class DataConfig:
+    """Where samples come from. `shapes` is a procedural image set (no download)."""
+
+    name: str = "shapes"
+    num_samples: int = 10000
+    image_size: int = 32
+    channels: int = 3
+    num_workers: int = 0
+
+
+@dataclass
+class ModelConfig:
+    """Which architecture and how big. `kind` picks JEPA or one of the seed's baselines."""
+
+    kind: str = "ijepa"  # ijepa | generative | autoencoder | mae
+    patch_size: int = 4
+    embed_dim: int = 96
+    depth: int = 4
+    num_heads: int = 3
+    pred_dim: int = 48
+    pred_depth: int = 2
+    latent_dim: int = 0  # > 0 feeds a latent z to the predictor (criterion 4)
+
+
+@dataclass
+class MaskConfig:
+    """I-JEPA multi-block masks (targets and context) and MAE-style random masks."""
+
+    num_targets: int = 4
+    target_scale: tuple[float, float] = (0.15, 0.2)
+    target_aspect: tuple[float, float] = (0.75, 1.5)
+    context_scale: tuple[float, float] = (0.85, 1.0)
+    mask_ratio: float = 0.75
+
+
+@dataclass
+class ObjectiveConfig:
+    """The four criteria: (1)(2) information in s_x, s_y via `target` and `regularizer`,
+    (3) prediction error via `loss`, (4) information in z via `latent_weight`."""
+
+    target: str = "ema"  # ema | stopgrad | frozen | none
+    ema_start: float = 0.996
+    ema_end: float = 1.0
+    loss: str = "smooth_l1"  # l1 | l2 | smooth_l1 | cosine
+    target_layernorm: bool = False
+    regularizer: str = "none"  # none | vicreg | sigreg
+    reg_weight: float = 1.0
+    vicreg_var_weight: float = 1.0
+    vicreg_cov_weight: float = 0.04
+    sigreg_directions: int = 256
+    latent_weight: float = 0.001
+
+
+@dataclass
+class OptimConfig:
+    """AdamW with linear warmup + cosine learning rate and a cosine weight-decay ramp."""
+
+    lr: float = 1e-3
+    min_lr: float = 1e-5
+    warmup_steps: int = 50
+    weight_decay: float = 0.04
+    weight_decay_end: float = 0.4
+    betas: tuple[float, float] = (0.9, 0.999)
+    grad_clip: float = 1.0  # <= 0 disables clipping
+
+
+@dataclass
+class TrainConfig:
+    """The loop: length, batch, device, logging, monitoring and checkpoint cadence."""
+
+    name: str = "run"
+    run_dir: str = "runs"
+    steps: int = 500
+    batch_size: int = 64  # per process
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    precision: str = "auto"  # auto (bf16 on CUDA, fp32 elsewhere) | fp32 | bf16
+    threads: int = 0  # 0 keeps torch's default
+    log_every: int = 10
+    monitor_every: int = 50
+    checkpoint_every: int = 100
+    collapse_std: float = 0.01  # warn when mean per-dim std / feature RMS falls below
+    collapse_rank: float = 0.05  # warn when effective rank / dim falls below
+    tensorboard: bool = True
+    progress: bool = True
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    mask: MaskConfig = field(default_factory=MaskConfig)
+    objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Config:
+    """Defaults, then the YAML file at `path`, then `key.sub=value` overrides, all type-checked."""
+    tree = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        tree = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(tree, dict):
+            raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    for item in overrides:
+        key, value = _split_override(item)
+        _set_dotted(tree, key, value)
+    return from_dict(tree)
+
+
+def from_dict(tree: dict) -> Config:
+    return _build(Config, tree, prefix="")
+
+
+def to_dict(cfg) -> dict:
+    return {f.name: _plain(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
+
+
+def save_config(cfg: Config, path: Path) -> None:
+    path.write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+
+
+def _plain(value):
+    if dataclasses.is_dataclass(value):
+        return to_dict(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _split_override(item: str) -> tuple[str, object]:
+    if "=" not in item:
+        raise ConfigError(f"override {item!r}: expected key.sub=value")
+    key, raw = item.split("=", 1)
+    try:
+        value = yaml.safe_load(raw) if raw else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"override {key}: cannot parse value {raw!r}") from exc
+    return key.strip(), value
+
+
+def _set_dotted(tree: dict, key: str, value) -> None:
+    *parents, leaf = key.split(".")
+    node = tree
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"override {key}: {part} is not a section")
+    node[leaf] = value
+
+
+def _build(cls, tree, prefix: str):
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping, got {tree!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    unknown = sorted(set(tree) - set(fields))
+    if unknown:
+        valid = ", ".join(fields)
+        raise ConfigError(f"unknown config key {prefix}{unknown[0]} (valid keys here: {valid})")
+    values = {}
+    for name, value in tree.items():
+        key = prefix + name
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            values[name] = _build(hint, value, key + ".")
+        else:
+            values[name] = _coerce(key, hint, value)
+    return cls(**values)
+
+
+def _coerce(key: str, hint, value):
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        if value is None and type(None) in options:
+            return None
+        hint = next(h for h in options if h is not type(None))
+        origin = typing.get_origin(hint)
+    if origin is tuple:
+        kinds = typing.get_args(hint)
+        if not isinstance(value, list | tuple) or len(value) != len(kinds):
+            raise ConfigError(f"{key}: expected a list of {len(kinds)} numbers, got {value!r}")
+        return tuple(
+            _coerce(f"{key}[{i}]", k, v) for i, (k, v) in enumerate(zip(kinds, value, strict=True))
+        )
+    if hint is float and isinstance(value, int | str) and not isinstance(value, bool):
+        try:  # YAML reads 3e-4 (no dot) as a string
+            return float(value)
+        except ValueError:
+            pass
+    if hint in (int, float, str, bool) and type(value) is hint:
+        return value
+    raise ConfigError(f"{key}: expected {hint.__name__}, got {type(value).__name__} {value!r}")

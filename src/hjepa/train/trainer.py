@@ -1,0 +1,262 @@
+"""The training loop, top to bottom: set up, (resume), then one `train_step` per batch.
+
+Run folder `<train.run_dir>/<train.name>/`: config.yaml, metrics.csv, tensorboard/,
+checkpoints/last.pt, encoder/ (safetensors + config.json), summary.json.
+"""
+
+import json
+import shutil
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from hjepa import __version__, distributed
+from hjepa.config import Config, from_dict, save_config, to_dict
+from hjepa.errors import CheckpointError, ConfigError, NonFiniteLossError
+from hjepa.eval.collapse import check_collapse
+from hjepa.experiment import build_dataset, build_masks, build_model, encoder_spec
+from hjepa.nets.export import export_model
+from hjepa.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from hjepa.train.data import make_loader
+from hjepa.train.logger import MetricsLogger, console
+from hjepa.train.optim import apply_schedules, build_optimizer
+from hjepa.train.runtime import (
+    autocast,
+    autocast_dtype,
+    rng_state,
+    seed_everything,
+    select_device,
+    set_rng_state,
+)
+
+# Keys that may differ between a run and its resumption: they change speed or output, not results.
+RESUMABLE_CHANGES = {
+    "train.device",
+    "train.threads",
+    "train.progress",
+    "train.tensorboard",
+    "data.num_workers",
+}
+
+
+class CollapseWarning(UserWarning):
+    """The monitored representations have (nearly) collapsed to a point or a low-rank subspace."""
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    step: int
+    metrics: dict = field(default_factory=dict)
+    collapse_steps: list[int] = field(default_factory=list)
+
+
+def train(
+    cfg: Config, resume: bool = False, stop_after: int | None = None, overwrite: bool = False
+) -> TrainResult:
+    """Train `cfg` into its run folder. `resume` continues from checkpoints/last.pt exactly;
+    `stop_after` ends this invocation after that many steps (with a checkpoint), for jobs that
+    run in slices; `overwrite` deletes an existing run folder of the same name first."""
+    device = select_device(cfg.train.device)
+    distributed.init_from_env(device)
+    if cfg.train.threads > 0:
+        torch.set_num_threads(cfg.train.threads)
+    run_dir = Path(cfg.train.run_dir) / cfg.train.name
+    state = _prepare_run_dir(run_dir, cfg, resume, overwrite)
+    rank, world = distributed.rank(), distributed.world_size()
+    seed_everything(cfg.train.seed + rank)
+
+    model = build_model(cfg).to(device)
+    optimizer = build_optimizer(model, cfg.optim)
+    start = 0 if state is None else state["step"]
+    total = cfg.train.steps
+    stop = total if stop_after is None else min(total, start + stop_after)
+    loader = make_loader(
+        build_dataset(cfg),
+        build_masks(cfg),
+        cfg.train.batch_size,
+        world,
+        rank,
+        cfg.train.seed,
+        start,
+        stop,
+        cfg.data.num_workers,
+    )
+    batches = iter(loader)  # draws from the global RNG: must come before restoring RNG state
+    if state is not None:
+        _restore(state, model, optimizer, rank)
+    ddp = DistributedDataParallel(model) if world > 1 else model
+    logger = MetricsLogger(run_dir, cfg.train.tensorboard) if distributed.is_main() else None
+    if logger is not None and start > 0:
+        logger.drop_after(start - 1)
+    result = TrainResult(run_dir, start)
+    amp = autocast_dtype(cfg.train.precision, device)
+    bar = tqdm(
+        total=total,
+        initial=start,
+        desc=cfg.train.name,
+        disable=not (cfg.train.progress and distributed.is_main()),
+        unit="step",
+    )
+    tick = time.perf_counter()
+    for step, batch in zip(range(start, stop), batches, strict=True):
+        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+        metrics = train_step(ddp, model, optimizer, batch, cfg, step, device, amp)
+        if _due(step, cfg.train.monitor_every, total):
+            metrics.update(_monitor(model, batch, cfg, step, result))
+        elapsed, tick = time.perf_counter() - tick, time.perf_counter()
+        metrics["samples_per_s"] = cfg.train.batch_size * world / elapsed
+        result.step, result.metrics = step + 1, metrics
+        if logger is not None and _due(step, cfg.train.log_every, total):
+            logger.log(step, metrics)
+            bar.set_postfix(loss=f"{metrics['loss']:.4f}", sps=f"{metrics['samples_per_s']:.0f}")
+        bar.update(1)
+        if _due(step, cfg.train.checkpoint_every, total) or step + 1 == stop:
+            _checkpoint(run_dir, model, optimizer, cfg, step + 1)
+    bar.close()
+    if logger is not None:
+        logger.close()
+    if distributed.is_main() and result.step == total:
+        _finish(run_dir, model, cfg, result)
+    return result
+
+
+def train_step(ddp, model, optimizer, batch, cfg: Config, step: int, device, amp) -> dict:
+    """One update: schedules, forward, finite check, backward, clip, AdamW, target update."""
+    lr, wd = apply_schedules(optimizer, cfg.optim, step, cfg.train.steps)
+    with autocast(device, amp):
+        loss, metrics = ddp(batch)
+    _check_finite(loss, metrics, step)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    clip = cfg.optim.grad_clip if cfg.optim.grad_clip > 0 else float("inf")
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    if not torch.isfinite(grad_norm):
+        raise NonFiniteLossError(f"step {step}: gradient norm is {grad_norm.item()}; not applied")
+    optimizer.step()
+    target_metrics = model.update_target(step, cfg.train.steps)
+    loss_value = distributed.all_reduce_mean(loss.detach())
+    return {
+        "loss": float(loss_value),
+        **{k: float(v) for k, v in metrics.items()},
+        **target_metrics,
+        "lr": lr,
+        "weight_decay": wd,
+        "grad_norm": float(grad_norm),
+    }
+
+
+def _check_finite(loss: torch.Tensor, metrics: dict, step: int) -> None:
+    bad = torch.tensor(float(not torch.isfinite(loss.detach())))
+    if distributed.all_reduce_mean(bad) > 0:
+        terms = ", ".join(f"{k}={float(v):.4g}" for k, v in metrics.items())
+        raise NonFiniteLossError(
+            f"step {step}: loss is {loss.item()} ({terms}); stopping before the update. "
+            "The last checkpoint is untouched; lower optim.lr or check the input data."
+        )
+
+
+def _monitor(model, batch, cfg: Config, step: int, result: TrainResult) -> dict:
+    report = check_collapse(
+        model.representations(batch), cfg.train.collapse_std, cfg.train.collapse_rank
+    )
+    if report.collapsed:
+        result.collapse_steps.append(step)
+        if distributed.is_main():
+            console("WARNING: " + report.message(step))
+            warnings.warn(report.message(step), CollapseWarning, stacklevel=2)
+    return report.metrics()
+
+
+def _due(step: int, every: int, total: int) -> bool:
+    return every > 0 and ((step + 1) % every == 0 or step + 1 == total)
+
+
+def _prepare_run_dir(run_dir: Path, cfg: Config, resume: bool, overwrite: bool) -> dict | None:
+    """Validate the folder against `resume`; return the checkpoint state to resume from."""
+    if overwrite and resume:
+        raise ConfigError("--overwrite and --resume contradict each other")
+    if overwrite and distributed.is_main():
+        shutil.rmtree(run_dir, ignore_errors=True)
+    distributed.barrier()
+    checkpoint = latest_checkpoint(run_dir / "checkpoints")
+    if resume:
+        if checkpoint is None:
+            raise CheckpointError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}")
+        state = load_checkpoint(checkpoint)
+        _check_same_config(from_dict(state["config"]), cfg)
+        return state
+    if checkpoint is not None:
+        raise ConfigError(
+            f"run folder {run_dir} already holds a checkpoint; pass --resume to continue it "
+            "or choose another train.name"
+        )
+    if distributed.is_main():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_config(cfg, run_dir / "config.yaml")
+        (run_dir / "metrics.csv").unlink(missing_ok=True)
+    return None
+
+
+def _check_same_config(saved: Config, cfg: Config) -> None:
+    old, new = _flatten(to_dict(saved)), _flatten(to_dict(cfg))
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    changed = [k for k in changed if k not in RESUMABLE_CHANGES]
+    if changed:
+        diffs = "; ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in changed)
+        raise ConfigError(f"--resume with a different config would not continue the run ({diffs})")
+
+
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def _restore(state: dict, model, optimizer, rank: int) -> None:
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    rngs = state["rng"]
+    if len(rngs) != distributed.world_size():
+        raise CheckpointError(
+            f"checkpoint was written by {len(rngs)} processes; resume with the same number"
+        )
+    set_rng_state(rngs[rank])
+
+
+def _checkpoint(run_dir: Path, model, optimizer, cfg: Config, step: int) -> None:
+    rngs = [rng_state()]
+    if distributed.is_distributed():
+        rngs = [None] * distributed.world_size()
+        torch.distributed.all_gather_object(rngs, rng_state())
+    if not distributed.is_main():
+        return
+    state = {
+        "step": step,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "rng": rngs,
+        "config": to_dict(cfg),
+        "hjepa_version": __version__,
+    }
+    save_checkpoint(state, run_dir / "checkpoints")
+
+
+def _finish(run_dir: Path, model, cfg: Config, result: TrainResult) -> None:
+    name, kwargs = encoder_spec(cfg)
+    export_model(model.encoder, name, kwargs, run_dir / "encoder")
+    summary = {
+        "step": result.step,
+        "final_metrics": result.metrics,
+        "collapse_warnings_at_steps": result.collapse_steps,
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
