@@ -115,6 +115,12 @@ def cfg_run_dir(cfg):
     return Path(cfg.train.run_dir) / cfg.train.name
 
 
+def test_tensorboard_events_and_bf16_autocast(tiny_config):
+    result = train(tiny_config("train.steps=2", "train.tensorboard=true", "train.precision=bf16"))
+    assert list((result.run_dir / "tensorboard").glob("events.out.tfevents.*"))
+    assert torch.isfinite(torch.tensor(result.metrics["loss"]))
+
+
 def test_run_folder_guards(tiny_config):
     cfg = tiny_config("train.steps=3")
     train(cfg)
