@@ -13,6 +13,10 @@ class ShapeError(HjepaError, ValueError):
     """A tensor handed to a model has the wrong shape, dtype or contains NaN/Inf."""
 
 
+class ActionError(HjepaError, ValueError):
+    """An action is out of bounds, of the wrong shape, or not finite."""
+
+
 class NonFiniteLossError(HjepaError, FloatingPointError):
     """Training produced a NaN or infinite loss; nothing of that step was saved."""
 

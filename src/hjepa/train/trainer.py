@@ -7,7 +7,6 @@ checkpoints/last.pt, encoder/ (safetensors + config.json), summary.json.
 import json
 import shutil
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,10 +41,6 @@ RESUMABLE_CHANGES = {
     "train.tensorboard",
     "data.num_workers",
 }
-
-
-class CollapseWarning(UserWarning):
-    """The monitored representations have (nearly) collapsed to a point or a low-rank subspace."""
 
 
 @dataclass
@@ -169,7 +164,6 @@ def _monitor(model, batch, cfg: Config, step: int, result: TrainResult) -> dict:
         result.collapse_steps.append(step)
         if distributed.is_main():
             console("WARNING: " + report.message(step))
-            warnings.warn(report.message(step), CollapseWarning, stacklevel=2)
     return report.metrics()
 
 

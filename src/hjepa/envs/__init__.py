@@ -1,0 +1,57 @@
+"""Simulated environments: vectorized point-agent arenas and Gymnasium adapters.
+
+This package knows nothing of models, planners or agents. Two entry points:
+
+- `make_sim(env_id, num_envs, **kwargs)`: the vectorized simulator (`ArenaSim`) for an env id,
+  stepping `num_envs` environments at once in numpy (the fast path for data collection).
+- `gymnasium.make(env_id)`: a single-environment `gymnasium.Env` over the same simulator
+  (registered on import of `hjepa.envs`, episodes truncated at 200 steps).
+
+Known ids: `hjepa/TwoRooms-v0` (fixed centre wall), `hjepa/TwoRoomsRandomWall-v0` (wall and door
+drawn per reset), `hjepa/Maze-v0` (3x3 rooms joined by doors).
+"""
+
+from collections.abc import Callable
+
+import gymnasium
+
+from hjepa.envs.arena import ArenaSim
+from hjepa.envs.maze import MazeSim
+from hjepa.envs.two_rooms import TwoRoomsSim
+from hjepa.errors import ConfigError
+
+MAX_EPISODE_STEPS = 200
+
+# env id -> (simulator class, keyword arguments fixed by that id)
+SIM_REGISTRY: dict[str, tuple[Callable[..., ArenaSim], dict]] = {
+    "hjepa/TwoRooms-v0": (TwoRoomsSim, {"random_wall": False}),
+    "hjepa/TwoRoomsRandomWall-v0": (TwoRoomsSim, {"random_wall": True}),
+    "hjepa/Maze-v0": (MazeSim, {}),
+}
+
+
+def make_sim(env_id: str, num_envs: int = 1, **kwargs) -> ArenaSim:
+    """The vectorized simulator of `env_id` with `num_envs` environments; `kwargs` override."""
+    if env_id not in SIM_REGISTRY:
+        known = ", ".join(sorted(SIM_REGISTRY))
+        raise ConfigError(f"unknown env id {env_id!r}; known ids: {known}")
+    cls, fixed = SIM_REGISTRY[env_id]
+    return cls(num_envs=num_envs, **{**fixed, **kwargs})
+
+
+def _register_all() -> None:
+    """Register every id of SIM_REGISTRY with Gymnasium (idempotent)."""
+    for env_id in SIM_REGISTRY:
+        if env_id in gymnasium.registry:
+            continue
+        gymnasium.register(
+            id=env_id,
+            entry_point="hjepa.envs.gym_env:ArenaEnv",
+            kwargs={"sim_factory": env_id},
+            max_episode_steps=MAX_EPISODE_STEPS,
+        )
+
+
+_register_all()
+
+__all__ = ["ArenaSim", "MazeSim", "TwoRoomsSim", "SIM_REGISTRY", "make_sim", "MAX_EPISODE_STEPS"]

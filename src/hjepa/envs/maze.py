@@ -1,0 +1,341 @@
+"""Maze: a grid of R x C square rooms joined by doors, for long-horizon goals (H-JEPA testbed).
+
+Geometry (default 3 x 3 rooms in a 64 px image, the same image size as TwoRooms so encoders are
+shared): walls are `WALL_PX` = 4 px thick, rooms are square with side
+`room_px = (size - (n + 1) * WALL_PX) // n` for n = max(R, C) (16 px by default), and the grid is
+centred in the image, everything outside it being wall. A door is a `DOOR_PX` = 8 px gap centred
+on the wall segment between two neighbouring rooms. Coordinates as in `hjepa.envs.arena`.
+
+Layouts come from a seed (a random spanning tree over the rooms, so every room is reachable,
+plus `extra_doors` random extra doors that create loops) or from a text map. The text map has
+2R + 1 lines of 3C + 1 characters; `+` marks wall corners, `--` a horizontal wall and `|` a
+vertical wall, a space where a wall would be is a door, and room cells are two spaces:
+
+    +--+--+--+
+    |     |  |
+    +--+  +  +
+    |        |
+    +  +--+--+
+    |        |
+    +--+--+--+
+
+The outer border must be closed. Trailing spaces may be omitted; a bad map raises ConfigError
+naming the 1-based line and column. States are (x, y, room_row, room_col), where the room of a
+position is the one whose cell, extended to the centre lines of its walls, contains it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+
+from hjepa.envs.arena import DEFAULT_SIZE, ArenaSim, as_list, sample_in_mask
+from hjepa.errors import ConfigError
+
+WALL_PX = 4
+DOOR_PX = 8
+DEFAULT_ROOMS = (3, 3)
+
+
+@dataclass(eq=False)
+class MazeLayout:
+    """Which doors are open: `h_doors[r, c]` joins rooms (r, c)-(r, c+1) ([R, C-1] bool),
+    `v_doors[r, c]` joins rooms (r, c)-(r+1, c) ([R-1, C] bool)."""
+
+    h_doors: np.ndarray
+    v_doors: np.ndarray
+
+    @property
+    def rows(self) -> int:
+        return self.h_doors.shape[0]
+
+    @property
+    def cols(self) -> int:
+        return self.v_doors.shape[1]
+
+    def __eq__(self, other) -> bool:
+        return (
+            isinstance(other, MazeLayout)
+            and np.array_equal(self.h_doors, other.h_doors)
+            and np.array_equal(self.v_doors, other.v_doors)
+        )
+
+    def neighbours(self, row: int, col: int) -> list[tuple[int, int]]:
+        """Rooms reachable from (row, col) through one open door."""
+        out = []
+        if col > 0 and self.h_doors[row, col - 1]:
+            out.append((row, col - 1))
+        if col < self.cols - 1 and self.h_doors[row, col]:
+            out.append((row, col + 1))
+        if row > 0 and self.v_doors[row - 1, col]:
+            out.append((row - 1, col))
+        if row < self.rows - 1 and self.v_doors[row, col]:
+            out.append((row + 1, col))
+        return out
+
+    def room_distances(self, start: tuple[int, int] = (0, 0)) -> dict[tuple[int, int], int]:
+        """Breadth-first search: number of doors from `start` to every reachable room."""
+        dist = {tuple(start): 0}
+        frontier = [tuple(start)]
+        while frontier:
+            nxt = []
+            for room in frontier:
+                for other in self.neighbours(*room):
+                    if other not in dist:
+                        dist[other] = dist[room] + 1
+                        nxt.append(other)
+            frontier = nxt
+        return dist
+
+    def is_connected(self) -> bool:
+        """Whether every room is reachable from every other."""
+        return len(self.room_distances()) == self.rows * self.cols
+
+    def to_text(self) -> str:
+        """The text-map form (see the module docstring); `from_text(to_text())` round-trips."""
+        lines = []
+        for r in range(self.rows + 1):
+            inner = 0 < r < self.rows
+            cells = ["  " if inner and self.v_doors[r - 1, c] else "--" for c in range(self.cols)]
+            lines.append("+" + "+".join(cells) + "+")
+            if r < self.rows:
+                gaps = [" " if self.h_doors[r, c] else "|" for c in range(self.cols - 1)]
+                lines.append("|" + "".join("  " + g for g in gaps) + "  |")
+        return "\n".join(lines) + "\n"
+
+    @classmethod
+    def from_text(cls, text: str) -> MazeLayout:
+        """Parse a text map; ConfigError naming the line and column of the first problem."""
+        return _parse_text_map(text)
+
+    @classmethod
+    def random(
+        cls, rows: int, cols: int, rng: np.random.Generator, extra_doors: int = 0
+    ) -> MazeLayout:
+        """A random spanning tree over the rooms (randomized Kruskal) plus `extra_doors` doors."""
+        edges = [("h", r, c) for r in range(rows) for c in range(cols - 1)]
+        edges += [("v", r, c) for r in range(rows - 1) for c in range(cols)]
+        parent = list(range(rows * cols))
+        layout = cls(np.zeros((rows, cols - 1), bool), np.zeros((rows - 1, cols), bool))
+        closed = []
+        for i in rng.permutation(len(edges)):
+            kind, r, c = edges[i]
+            a, b = r * cols + c, (r * cols + c + 1) if kind == "h" else ((r + 1) * cols + c)
+            ra, rb = _find(parent, a), _find(parent, b)
+            if ra == rb:
+                closed.append(edges[i])
+                continue
+            parent[ra] = rb
+            (layout.h_doors if kind == "h" else layout.v_doors)[r, c] = True
+        for kind, r, c in closed[: max(0, int(extra_doors))]:
+            (layout.h_doors if kind == "h" else layout.v_doors)[r, c] = True
+        return layout
+
+
+def _find(parent: list[int], i: int) -> int:
+    """Union-find root with path halving."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def _parse_text_map(text: str) -> MazeLayout:
+    lines = textwrap.dedent(text).strip("\n").split("\n")
+    lines = [line.rstrip() for line in lines]
+    if len(lines) < 3 or len(lines) % 2 == 0:
+        raise ConfigError(f"text map: expected an odd number (>= 3) of lines, got {len(lines)}")
+    width = len(lines[0])
+    if width < 4 or (width - 1) % 3:
+        raise ConfigError(f"text map line 1: expected 3 * columns + 1 characters, got {width}")
+    rows, cols = len(lines) // 2, (width - 1) // 3
+    layout = MazeLayout(np.zeros((rows, cols - 1), bool), np.zeros((rows - 1, cols), bool))
+    for i, line in enumerate(lines):
+        if len(line) > width:
+            _bad(i, width, f"line longer than the first line ({width} characters)")
+        line = line.ljust(width)
+        if i % 2 == 0:
+            _parse_corner_line(line, i, rows, layout)
+        else:
+            _parse_room_line(line, i, cols, layout)
+    return layout
+
+
+def _bad(line: int, col: int, message: str) -> None:
+    raise ConfigError(f"text map line {line + 1}, column {col + 1}: {message}")
+
+
+def _parse_corner_line(line: str, i: int, rows: int, layout: MazeLayout) -> None:
+    r = i // 2
+    for j, ch in enumerate(line):
+        if j % 3 == 0:
+            if ch != "+":
+                _bad(i, j, f"expected '+' (wall corner), got {ch!r}")
+        elif ch not in "- ":
+            _bad(i, j, f"expected '-' (wall) or ' ' (door), got {ch!r}")
+        elif j % 3 == 2 and ch != line[j - 1]:
+            _bad(i, j, "a wall segment must be '--' or '  ' (both characters alike)")
+        elif ch == " " and r in (0, rows):
+            _bad(i, j, "the outer border must be closed (no door)")
+        elif ch == " ":
+            layout.v_doors[r - 1, j // 3] = True
+
+
+def _parse_room_line(line: str, i: int, cols: int, layout: MazeLayout) -> None:
+    r = i // 2
+    for j, ch in enumerate(line):
+        if j % 3 and ch != " ":
+            _bad(i, j, f"expected ' ' inside a room, got {ch!r}")
+        elif j % 3 == 0 and ch not in "| ":
+            _bad(i, j, f"expected '|' (wall) or ' ' (door), got {ch!r}")
+        elif j % 3 == 0 and ch == " " and j // 3 in (0, cols):
+            _bad(i, j, "the outer border must be closed (no door)")
+        elif j % 3 == 0 and ch == " ":
+            layout.h_doors[r, j // 3 - 1] = True
+
+
+@dataclass(frozen=True)
+class MazeGeometry:
+    """Pixel geometry of a rows x cols maze in a size x size image."""
+
+    size: int
+    rows: int
+    cols: int
+
+    @property
+    def room_px(self) -> int:
+        return (self.size - (max(self.rows, self.cols) + 1) * WALL_PX) // max(self.rows, self.cols)
+
+    @property
+    def pitch(self) -> int:
+        return self.room_px + WALL_PX
+
+    @property
+    def origin(self) -> tuple[int, int]:
+        """(x, y) of the grid's top-left corner (the outer wall's outer edge)."""
+        extent = np.array([self.cols, self.rows]) * self.pitch + WALL_PX
+        ox, oy = (self.size - extent) // 2
+        return int(ox), int(oy)
+
+    def check(self) -> None:
+        if self.rows < 1 or self.cols < 1 or self.rows * self.cols < 2:
+            raise ConfigError(f"maze needs at least 2 rooms, got {self.rows} x {self.cols}")
+        if self.room_px < DOOR_PX + 2:
+            raise ConfigError(
+                f"{self.rows} x {self.cols} rooms do not fit in {self.size} px: rooms would be "
+                f"{self.room_px} px, need >= {DOOR_PX + 2}"
+            )
+
+    def room_box(self, row, col) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high) (x, y) of the interior of rooms (row, col) (arrays broadcast)."""
+        ox, oy = self.origin
+        x0 = ox + WALL_PX + np.asarray(col) * self.pitch
+        y0 = oy + WALL_PX + np.asarray(row) * self.pitch
+        low = np.stack([x0, y0], axis=-1).astype(np.float64)
+        return low, low + self.room_px
+
+    def room_centres(self) -> np.ndarray:
+        """(x, y) float64 [rows, cols, 2] of every room's centre."""
+        rr, cc = np.meshgrid(np.arange(self.rows), np.arange(self.cols), indexing="ij")
+        low, high = self.room_box(rr, cc)
+        return (low + high) / 2
+
+    def room_index(self, positions: np.ndarray) -> np.ndarray:
+        """(room_row, room_col) int64 [N, 2] of positions [N, 2] (x, y)."""
+        ox, oy = self.origin
+        col = np.floor((positions[:, 0] - ox - WALL_PX / 2) / self.pitch)
+        row = np.floor((positions[:, 1] - oy - WALL_PX / 2) / self.pitch)
+        rooms = np.stack([np.clip(row, 0, self.rows - 1), np.clip(col, 0, self.cols - 1)], 1)
+        return rooms.astype(np.int64)
+
+    def walls(self, layout: MazeLayout) -> np.ndarray:
+        """Wall occupancy bool [size, size] of one layout."""
+        walls = np.ones((self.size, self.size), dtype=bool)
+        for r in range(self.rows):
+            for c in range(self.cols):
+                (x0, y0), (x1, y1) = (v.astype(int) for v in self.room_box(r, c))
+                walls[y0:y1, x0:x1] = False
+        half, mid = DOOR_PX // 2, self.room_px // 2
+        for r, c in zip(*np.nonzero(layout.h_doors), strict=True):
+            (x0, y0), (x1, _) = (v.astype(int) for v in self.room_box(r, c))
+            walls[y0 + mid - half : y0 + mid + half, x1 : x1 + WALL_PX] = False
+        for r, c in zip(*np.nonzero(layout.v_doors), strict=True):
+            (x0, y0), (_, y1) = (v.astype(int) for v in self.room_box(r, c))
+            walls[y1 : y1 + WALL_PX, x0 + mid - half : x0 + mid + half] = False
+        return walls
+
+
+class MazeSim(ArenaSim):
+    """N mazes of R x C rooms. One shared layout (from `text_map`, else from `layout_seed`)
+    unless `random_layout=True`, which draws a new layout per env at every reset from `rng`.
+
+    Reset options: `room` ((row, col), or one per env) picks the start room; `start` ((x, y) or
+    [N, 2]) places the agents. `layouts` holds the current `MazeLayout` of each env.
+    """
+
+    layout_names = ("room_row", "room_col")
+    option_keys = ("start", "room")
+
+    def __init__(
+        self,
+        num_envs: int,
+        rooms: tuple[int, int] = DEFAULT_ROOMS,
+        size: int = DEFAULT_SIZE,
+        layout_seed: int = 0,
+        text_map: str | None = None,
+        random_layout: bool = False,
+        extra_doors: int = 0,
+        **kwargs,
+    ):
+        super().__init__(num_envs, size=size, **kwargs)
+        self.fixed_layout = None
+        if text_map is not None:
+            self.fixed_layout = MazeLayout.from_text(text_map)
+            rooms = (self.fixed_layout.rows, self.fixed_layout.cols)
+        self.geometry = MazeGeometry(self.size, int(rooms[0]), int(rooms[1]))
+        self.geometry.check()
+        self.random_layout = bool(random_layout)
+        self.extra_doors = int(extra_doors)
+        if self.fixed_layout is None:
+            seed_rng = np.random.default_rng(layout_seed)
+            self.fixed_layout = MazeLayout.random(*rooms, seed_rng, self.extra_doors)
+        self._fixed_walls = self.geometry.walls(self.fixed_layout)
+        self.layouts: list[MazeLayout] = [self.fixed_layout] * self.num_envs
+
+    def states(self) -> np.ndarray:
+        """(x, y, room_row, room_col) float32 [N, 4]; the room follows the agent."""
+        self._require_reset()
+        rooms = self.geometry.room_index(self._pos)
+        return np.concatenate([self._pos, rooms], axis=1).astype(np.float32)
+
+    def room_of(self, positions: np.ndarray) -> np.ndarray:
+        """(room_row, room_col) int64 [N, 2] of positions [N, 2] (x, y) in pixels."""
+        return self.geometry.room_index(np.asarray(positions, dtype=np.float64).reshape(-1, 2))
+
+    def room_centres(self) -> np.ndarray:
+        """(x, y) float64 [rows, cols, 2] of every room's centre (free in every layout)."""
+        return self.geometry.room_centres()
+
+    def _make_layouts(self, options: dict) -> tuple[np.ndarray, np.ndarray]:
+        if self.random_layout:
+            rows, cols = self.geometry.rows, self.geometry.cols
+            self.layouts = [
+                MazeLayout.random(rows, cols, self.rng, self.extra_doors)
+                for _ in range(self.num_envs)
+            ]
+            walls = np.stack([self.geometry.walls(layout) for layout in self.layouts])
+        else:
+            walls = np.broadcast_to(self._fixed_walls, (self.num_envs, self.size, self.size))
+        return walls, np.zeros((self.num_envs, 2), dtype=np.float32)
+
+    def _start_positions(self, options: dict) -> np.ndarray:
+        if "room" not in options:
+            return sample_in_mask(self.rng, ~self._walls)
+        rooms = np.array(as_list(options["room"], self.num_envs), dtype=np.int64).reshape(-1, 2)
+        bad = (rooms < 0).any(1) | (rooms >= [self.geometry.rows, self.geometry.cols]).any(1)
+        if bad.any():
+            raise ConfigError(f"options['room']: room out of range for envs {np.flatnonzero(bad)}")
+        low, high = self.geometry.room_box(rooms[:, 0], rooms[:, 1])
+        return sample_in_mask(self.rng, ~self._walls, low, high)
