@@ -16,7 +16,12 @@ OPTIONAL = {"tensorboard": "tensorboard (TensorBoard logging)"}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and hasattr(args, "overrides") and all("=" in e for e in extra):
+        args.overrides += extra  # overrides written after an --option
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return args.func(args)
     except HjepaError as exc:
@@ -49,6 +54,20 @@ def _parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="delete an existing run folder of this name first"
     )
     train.set_defaults(func=_train)
+
+    collect = sub.add_parser("collect", help="collect trajectories from a simulator into a store")
+    collect.add_argument("env_id", help="e.g. hjepa/TwoRooms-v0")
+    collect.add_argument("--out", required=True, help="store folder to create (or append to)")
+    collect.add_argument("--episodes", type=int, required=True, help="number of episodes")
+    collect.add_argument("--steps", type=int, required=True, help="steps per episode")
+    collect.add_argument("--policy", default="random_walk", help="random, random_walk, or mod:name")
+    collect.add_argument("--policy-kwargs", default="{}", help="JSON object of policy arguments")
+    collect.add_argument("--seed", type=int, default=0)
+    collect.add_argument("--workers", type=int, default=2, help="worker processes")
+    collect.add_argument("--append", action="store_true", help="add episodes to an existing store")
+    collect.add_argument("--env-kwargs", default="{}", help="JSON, e.g. '{\"random_wall\": true}'")
+    collect.add_argument("--no-progress", action="store_true", help="no progress bar")
+    collect.set_defaults(func=_collect)
     return parser
 
 
@@ -84,4 +103,49 @@ def _train(args) -> int:
         print(f"final loss: {result.metrics['loss']:.4f}")
     if result.collapse_steps:
         print(f"WARNING: representation collapse detected at steps {result.collapse_steps}")
+    return 0
+
+
+def _json_object(text: str, option: str) -> dict:
+    import json
+
+    from hjepa.errors import ConfigError
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{option} is not valid JSON ({exc}): {text}") from exc
+    if not isinstance(value, dict):
+        raise ConfigError(f"{option} must be a JSON object, got {text}")
+    return value
+
+
+def _collect(args) -> int:
+    import time
+
+    from hjepa.data.store import TrajectoryStore
+    from hjepa.envs.collect import collect, door_crossing_fraction
+
+    start = time.perf_counter()
+    store = collect(
+        args.env_id,
+        args.out,
+        args.episodes,
+        args.steps,
+        policy=args.policy,
+        seed=args.seed,
+        workers=args.workers,
+        env_kwargs=_json_object(args.env_kwargs, "--env-kwargs"),
+        policy_kwargs=_json_object(args.policy_kwargs, "--policy-kwargs"),
+        append=args.append,
+        progress=not args.no_progress,
+    )
+    seconds = time.perf_counter() - start
+    frames = args.episodes * (args.steps + 1)
+    print(f"store: {store.path} ({len(store)} episodes, {store.num_frames} frames in all)")
+    print(f"collected: {args.episodes} episodes, {frames} frames in {seconds:.1f} s")
+    print(f"speed: {frames / seconds:,.0f} frames/s with {args.workers} worker(s)")
+    crossing = door_crossing_fraction(TrajectoryStore(store.path, verify_checksums=False))
+    if crossing is not None:
+        print(f"door crossings: {crossing:.1%} of the store's episodes visit both rooms")
     return 0

@@ -19,20 +19,29 @@ from hjepa.errors import ConfigError
 
 @dataclass
 class DataConfig:
-    """Where samples come from. `shapes` is a procedural image set (no download)."""
+    """Where samples come from: `shapes` (procedural images, no download) or `trajectories`
+    (a trajectory store at `path`, collected from `env` first if it does not exist yet)."""
 
     name: str = "shapes"
     num_samples: int = 10000
     image_size: int = 32
     channels: int = 3
     num_workers: int = 0
+    path: str = ""  # trajectory store; "" = <train.run_dir>/data/<train.name>
+    env: str = "hjepa/TwoRooms-v0"
+    env_kwargs: dict = field(default_factory=dict)
+    policy: str = "random_walk"
+    episodes: int = 1000
+    episode_steps: int = 90
+    frames: int = 17  # frames per training window
+    held_out: float = 0.1  # fraction of episodes kept for evaluation
 
 
 @dataclass
 class ModelConfig:
     """Which architecture and how big. `kind` picks JEPA or one of the seed's baselines."""
 
-    kind: str = "ijepa"  # ijepa | generative | autoencoder | mae
+    kind: str = "ijepa"  # ijepa | generative | autoencoder | mae | world_model
     patch_size: int = 4
     embed_dim: int = 96
     depth: int = 4
@@ -40,6 +49,22 @@ class ModelConfig:
     pred_dim: int = 48
     pred_depth: int = 2
     latent_dim: int = 0  # > 0 feeds a latent z to the predictor (criterion 4)
+
+
+@dataclass
+class WorldConfig:
+    """The action-conditioned world model pred(s, a) -> s' (model.kind=world_model)."""
+
+    state_dim: int = 32
+    action_dim: int = 2
+    pool: int = 2
+    channels: tuple[int, int, int] = (16, 32, 32)
+    predictor: str = "mlp"  # mlp | gru | transformer
+    hidden: int = 128
+    depth: int = 3
+    action_embed: int = 16
+    rollout_steps: int = 16
+    inverse_weight: float = 1.0
 
 
 @dataclass
@@ -109,6 +134,7 @@ class TrainConfig:
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    world: WorldConfig = field(default_factory=WorldConfig)
     mask: MaskConfig = field(default_factory=MaskConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -212,6 +238,8 @@ def _coerce(key: str, hint, value):
             return float(value)
         except ValueError:
             pass
+    if hint is dict and isinstance(value, dict):
+        return value
     if hint in (int, float, str, bool) and type(value) is hint:
         return value
     raise ConfigError(f"{key}: expected {hint.__name__}, got {type(value).__name__} {value!r}")

@@ -4,22 +4,43 @@ This is the one place that knows which modality and which architecture a config 
 """
 
 from functools import partial
+from pathlib import Path
 
 from torch.utils.data import Dataset
 
-from hjepa.config import Config
+from hjepa import distributed
+from hjepa.config import Config, from_dict
+from hjepa.data.store import TrajectoryStore
+from hjepa.data.windows import WindowDataset, split_episodes
+from hjepa.envs.collect import collect
 from hjepa.errors import ConfigError
 from hjepa.jepa.baselines import Autoencoder, MaskedPixelModel
 from hjepa.jepa.masks import MultiBlockMasker, random_token_mask
 from hjepa.jepa.model import MaskedJEPA, SelfSupervisedModel
 from hjepa.modalities.image import ShapesDataset
 from hjepa.nets import registry
+from hjepa.train.checkpoint import load_checkpoint
+from hjepa.world.generative import GenerativeWorldModel
+from hjepa.world.model import WorldModel
 
-DATASETS = ("shapes",)
-MODEL_KINDS = ("ijepa", "generative", "mae", "autoencoder")
+DATASETS = ("shapes", "trajectories")
+MODEL_KINDS = (
+    "ijepa",
+    "generative",
+    "mae",
+    "autoencoder",
+    "world_model",
+    "world_model_generative",
+)
 
 
-def build_dataset(cfg: Config) -> Dataset:
+def build_dataset(cfg: Config, split: str = "train") -> Dataset:
+    """The training set; `split="held_out"` gives the evaluation episodes of a trajectory store."""
+    if cfg.data.name == "trajectories":
+        store = trajectory_store(cfg)
+        train, held_out = split_episodes(len(store), cfg.data.held_out, cfg.train.seed)
+        episodes = train if split == "train" else held_out
+        return WindowDataset(store, cfg.data.frames, episodes=episodes)
     if cfg.data.name != "shapes":
         raise ConfigError(f"data.name: unknown dataset {cfg.data.name!r} (known: {DATASETS})")
     return ShapesDataset(
@@ -30,8 +51,44 @@ def build_dataset(cfg: Config) -> Dataset:
     )
 
 
+def trajectory_store(cfg: Config) -> TrajectoryStore:
+    """Open the store at `data.path`, collecting it from `data.env` first if it is missing."""
+    d = cfg.data
+    path = Path(d.path) if d.path else Path(cfg.train.run_dir) / "data" / cfg.train.name
+    if not (path / "meta.json").is_file() and distributed.is_main():
+        collect(
+            d.env,
+            path,
+            episodes=d.episodes,
+            steps_per_episode=d.episode_steps,
+            policy=d.policy,
+            seed=cfg.train.seed,
+            env_kwargs=d.env_kwargs,
+            progress=cfg.train.progress and distributed.is_main(),
+        )
+    distributed.barrier()  # the other ranks wait for rank 0's collection
+    store = TrajectoryStore(path)
+    store.check_env(d.env, d.env_kwargs)
+    if store.action_dim != cfg.world.action_dim:
+        raise ConfigError(
+            f"world.action_dim={cfg.world.action_dim} but the store at {path} has "
+            f"{store.action_dim}-d actions"
+        )
+    return store
+
+
 def encoder_spec(cfg: Config) -> tuple[str, dict]:
     """Registry name and arguments of the encoder, as exported next to its weights."""
+    if cfg.model.kind.startswith("world_model"):
+        w = cfg.world
+        kwargs = dict(
+            in_chans=cfg.data.channels,
+            img_size=cfg.data.image_size,
+            pool=w.pool,
+            channels=w.channels,
+            embed_dim=w.state_dim,
+        )
+        return "frame_encoder", kwargs
     m = cfg.model
     if cfg.data.image_size % m.patch_size:
         raise ConfigError(
@@ -46,6 +103,16 @@ def encoder_spec(cfg: Config) -> tuple[str, dict]:
         num_heads=m.num_heads,
     )
     return "vit", kwargs
+
+
+def load_run(run_dir: str | Path) -> tuple[Config, SelfSupervisedModel]:
+    """The config and the trained model (eval mode, CPU) of a run folder."""
+    checkpoint = Path(run_dir) / "checkpoints" / "last.pt"
+    state = load_checkpoint(checkpoint)
+    cfg = from_dict(state["config"])
+    model = build_model(cfg)
+    model.load_state_dict(state["model"])
+    return cfg, model.eval()
 
 
 def build_masks(cfg: Config):
@@ -72,6 +139,13 @@ def build_model(cfg: Config) -> SelfSupervisedModel:
         raise ConfigError(f"model.kind: unknown kind {kind!r} (known: {MODEL_KINDS})")
     name, kwargs = encoder_spec(cfg)
     encoder = registry.build(name, **kwargs)
+    if kind == "world_model":
+        return _world_model(cfg, encoder)
+    if kind == "world_model_generative":
+        pixel_only = dict(
+            target="none", regularizer="none", reg_kwargs={}, inverse_weight=0.0, latent_dim=0
+        )
+        return GenerativeWorldModel(_world_model(cfg, encoder, **pixel_only), cfg.world.pool)
     if kind == "autoencoder":
         decoder = registry.build(
             "conv_decoder",
@@ -105,12 +179,39 @@ def _predictor(cfg: Config, encoder, latent_dim: int):
     )
 
 
-def _jepa(cfg: Config, encoder, predictor) -> MaskedJEPA:
+def _reg_kwargs(cfg: Config) -> dict:
     o = cfg.objective
-    reg_kwargs = {
+    return {
         "vicreg": {"var_weight": o.vicreg_var_weight, "cov_weight": o.vicreg_cov_weight},
         "sigreg": {"num_directions": o.sigreg_directions},
     }.get(o.regularizer, {})
+
+
+def _world_model(cfg: Config, encoder, **overrides) -> WorldModel:
+    w, o = cfg.world, cfg.objective
+    kwargs = dict(
+        action_dim=w.action_dim,
+        predictor=w.predictor,
+        action_embed=w.action_embed,
+        hidden=w.hidden,
+        depth=w.depth,
+        rollout_steps=w.rollout_steps,
+        target=o.target,
+        loss=o.loss,
+        regularizer=o.regularizer,
+        reg_weight=o.reg_weight,
+        reg_kwargs=_reg_kwargs(cfg),
+        inverse_weight=w.inverse_weight,
+        latent_dim=cfg.model.latent_dim,
+        latent_weight=o.latent_weight,
+        momentum=(o.ema_start, o.ema_end),
+    )
+    return WorldModel(encoder, **{**kwargs, **overrides})
+
+
+def _jepa(cfg: Config, encoder, predictor) -> MaskedJEPA:
+    o = cfg.objective
+    reg_kwargs = _reg_kwargs(cfg)
     return MaskedJEPA(
         encoder,
         predictor,

@@ -17,6 +17,7 @@ encoder.forward_features(*args, **kwargs), and update(encoder, step, total_steps
 called by the trainer after each optimizer step.
 """
 
+import abc
 import copy
 
 import torch
@@ -36,7 +37,7 @@ def ema_momentum(step: int, total_steps: int, start: float = 0.996, end: float =
     return start + (end - start) * progress
 
 
-class Target(nn.Module):
+class Target(nn.Module, abc.ABC):
     """Base class. Subclasses set `kind`, `needs_regularizer` and `stop_gradient`."""
 
     kind = ""
@@ -44,14 +45,20 @@ class Target(nn.Module):
     stop_gradient = True
 
     @property
+    @abc.abstractmethod
     def encoder(self) -> nn.Module:
-        raise NotImplementedError
+        """The module whose `forward_features` produces s_y."""
 
     def forward(self, *args, **kwargs):
         if self.stop_gradient:
             with torch.no_grad():
                 return self.encoder.forward_features(*args, **kwargs)
         return self.encoder.forward_features(*args, **kwargs)
+
+    def encode(self, x: torch.Tensor, online: torch.Tensor | None = None) -> torch.Tensor:
+        """Target embeddings of the whole input `x`; `online` (the context encoder's output on
+        the same `x`, if the caller has it) lets shared-weight targets skip a second pass."""
+        return self(x)
 
     def update(self, encoder: nn.Module, step: int, total_steps: int) -> dict:
         """Called after each optimizer step; returns metrics. Nothing to do by default."""
@@ -86,6 +93,11 @@ class _SharedTarget(Target):
     @property
     def encoder(self) -> nn.Module:
         return self._shared_encoder
+
+    def encode(self, x: torch.Tensor, online: torch.Tensor | None = None) -> torch.Tensor:
+        if online is None:
+            return self(x)
+        return online.detach() if self.stop_gradient else online
 
 
 class EMATarget(_CopyTarget):

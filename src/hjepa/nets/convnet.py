@@ -15,11 +15,11 @@ def _group_norm(channels: int, max_groups: int = 8) -> nn.GroupNorm:
     return nn.GroupNorm(math.gcd(channels, max_groups), channels)
 
 
-def _conv_stage(c_in: int, c_out: int, stride: int) -> nn.Sequential:
+def conv_stage(c_in: int, c_out: int, stride: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1), _group_norm(c_out), nn.GELU())
 
 
-def _check_channels(channels) -> tuple[int, ...]:
+def check_channels(channels) -> tuple[int, ...]:
     channels = tuple(channels)
     if not channels or not all(isinstance(c, int) and c > 0 for c in channels):
         raise ConfigError(f"channels must be a non-empty list of positive ints, got {channels!r}")
@@ -41,13 +41,13 @@ class ConvEncoder(nn.Module):
         embed_dim: int = 64,
     ):
         super().__init__()
-        channels = _check_channels(channels)
+        channels = check_channels(channels)
         if img_size < 2 ** len(channels):
             raise ConfigError(f"img_size {img_size} too small for {len(channels)} stride-2 stages")
         self.in_chans, self.img_size = in_chans, img_size
         self.num_features = embed_dim
         pairs = zip((in_chans, *channels[:-1]), channels, strict=True)
-        self.stages = nn.Sequential(*(_conv_stage(a, b, 2) for a, b in pairs))
+        self.stages = nn.Sequential(*(conv_stage(a, b, 2) for a, b in pairs))
         self.head = nn.Linear(channels[-1], embed_dim)
         self.apply(init_weights)
 
@@ -78,7 +78,7 @@ class ConvDecoder(nn.Module):
         channels: tuple[int, ...] = (128, 64, 32),
     ):
         super().__init__()
-        channels = _check_channels(channels)
+        channels = check_channels(channels)
         factor = 2 ** len(channels)
         if img_size % factor:
             raise ConfigError(f"img_size {img_size} must be divisible by {factor}")
@@ -88,7 +88,7 @@ class ConvDecoder(nn.Module):
         self.channels = channels
         self.fc = nn.Linear(embed_dim, channels[0] * self.base * self.base)
         pairs = zip(channels, (*channels[1:], channels[-1]), strict=True)
-        self.stages = nn.ModuleList(_conv_stage(a, b, 1) for a, b in pairs)
+        self.stages = nn.ModuleList(conv_stage(a, b, 1) for a, b in pairs)
         self.out = nn.Conv2d(channels[-1], out_chans, 3, 1, 1)
         self.apply(init_weights)
 

@@ -12,6 +12,7 @@ from torch import nn
 
 from hjepa.errors import ConfigError
 from hjepa.nets.convnet import ConvDecoder, ConvEncoder
+from hjepa.nets.frame_encoder import FrameEncoder
 from hjepa.nets.mlp import MLPEncoder
 from hjepa.nets.vit import PatchDecoder, TokenPredictor, VisionTransformer
 
@@ -76,5 +77,6 @@ register("vit")(VisionTransformer)
 register("token_predictor")(TokenPredictor)
 register("mlp_encoder")(MLPEncoder)
 register("conv_encoder")(ConvEncoder)
+register("frame_encoder")(FrameEncoder)
 register("conv_decoder")(ConvDecoder)
 register("patch_decoder")(PatchDecoder)

@@ -1,0 +1,66 @@
+"""Probes: how much of a known quantity (e.g. the agent's position) can be read off latents.
+
+A probe is fitted on latents of training episodes and scored on held-out episodes. The linear
+probe is ridge regression solved in closed form; the MLP probe is a small network trained with
+Adam. Both predict standardized targets and map back to the targets' units.
+"""
+
+import torch
+from torch import nn
+
+from hjepa.nets.mlp import MLP
+
+
+class LinearProbe(nn.Module):
+    def __init__(self, z: torch.Tensor, y: torch.Tensor, ridge: float = 1e-3):
+        super().__init__()
+        self.z_mean, self.z_std = z.mean(0), z.std(0) + 1e-6
+        self.y_mean, self.y_std = y.mean(0), y.std(0) + 1e-6
+        x = _with_bias((z - self.z_mean) / self.z_std)
+        t = (y - self.y_mean) / self.y_std
+        gram = x.T @ x + ridge * len(x) * torch.eye(x.shape[1])
+        self.weight = torch.linalg.solve(gram, x.T @ t)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = _with_bias((z - self.z_mean) / self.z_std)
+        return (x @ self.weight) * self.y_std + self.y_mean
+
+
+class MLPProbe(nn.Module):
+    def __init__(self, z, y, hidden: int = 256, steps: int = 2000, batch: int = 512, seed: int = 0):
+        super().__init__()
+        self.z_mean, self.z_std = z.mean(0), z.std(0) + 1e-6
+        self.y_mean, self.y_std = y.mean(0), y.std(0) + 1e-6
+        gen = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        self.net = MLP(z.shape[1], hidden, y.shape[1], depth=3)
+        self._fit((z - self.z_mean) / self.z_std, (y - self.y_mean) / self.y_std, steps, batch, gen)
+
+    def _fit(self, x, t, steps, batch, gen):
+        opt = torch.optim.Adam(self.net.parameters(), lr=3e-3)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+        for _ in range(steps):
+            idx = torch.randint(len(x), (min(batch, len(x)),), generator=gen)
+            loss = nn.functional.mse_loss(self.net(x[idx]), t[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+        self.net.requires_grad_(False)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net((z - self.z_mean) / self.z_std) * self.y_std + self.y_mean
+
+
+def rmse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Root mean squared error per column, [S]."""
+    return (pred - target).pow(2).mean(0).sqrt()
+
+
+def position_rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
+    """Root mean squared Euclidean distance between predicted and true (x, y) positions."""
+    return float((pred[:, :2] - target[:, :2]).pow(2).sum(1).mean().sqrt())
+
+
+def _with_bias(x: torch.Tensor) -> torch.Tensor:
+    return torch.cat([x, torch.ones(len(x), 1)], dim=1)

@@ -1,0 +1,61 @@
+"""A tiny end-to-end run: collect -> train the world model -> evaluate probes and rollouts."""
+
+import json
+
+import pytest
+import torch
+
+from hjepa.config import load_config
+from hjepa.errors import ConfigError, HjepaError
+from hjepa.eval.world_model import evaluate_world_model
+from hjepa.experiment import build_dataset, load_run
+from hjepa.train.trainer import train
+
+TINY = [
+    "data.episodes=24",
+    "data.episode_steps=12",
+    "data.frames=5",
+    "data.held_out=0.25",
+    "world.state_dim=8",
+    "world.channels=[4,8,8]",
+    "world.hidden=16",
+    "world.rollout_steps=4",
+    "train.steps=6",
+    "train.batch_size=8",
+    "train.progress=false",
+    "train.tensorboard=false",
+    "train.log_every=1",
+    "train.monitor_every=3",
+    "optim.warmup_steps=2",
+]
+
+
+def tiny(tmp_path, *overrides):
+    return load_config("configs/two_rooms.yaml", [*TINY, f"train.run_dir={tmp_path}", *overrides])
+
+
+@pytest.mark.parametrize("kind", ["world_model", "world_model_generative"])
+def test_collect_train_evaluate(tmp_path, kind):
+    cfg = tiny(tmp_path, f"model.kind={kind}")
+    result = train(cfg)
+    assert result.step == 6 and torch.isfinite(torch.tensor(result.metrics["loss"]))
+    assert (tmp_path / "data" / "two_rooms" / "meta.json").is_file()
+    cfg, model = load_run(result.run_dir)
+    train_set, held = build_dataset(cfg), build_dataset(cfg, "held_out")
+    assert set(train_set.episodes).isdisjoint(held.episodes)
+    names = train_set.store.state_names
+    out = evaluate_world_model(model, train_set, held, result.run_dir / "eval", names, 16)
+    assert len(out["rollout_position_rmse_px"]) == 4
+    assert (result.run_dir / "eval" / "rollout_error.png").stat().st_size > 1000
+    saved = json.loads((result.run_dir / "eval" / "eval.json").read_text())
+    assert saved["position_rmse_px"]["linear"] == pytest.approx(out["position_rmse_px"]["linear"])
+
+
+def test_store_from_another_env_is_refused(tmp_path):
+    train(tiny(tmp_path, "train.steps=1"))
+    store = tmp_path / "data" / "two_rooms"
+    other = tiny(tmp_path, f"data.path={store}", "data.env=hjepa/Maze-v0", "train.name=maze")
+    with pytest.raises(HjepaError, match="Maze|env"):
+        train(other)
+    with pytest.raises(ConfigError, match="action_dim"):
+        train(tiny(tmp_path, f"data.path={store}", "world.action_dim=3", "train.name=a3"))
