@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from hjepa.config import load_config
+from tiny import TINY_IJEPA
 
 
 @pytest.fixture(autouse=True)
@@ -14,25 +15,8 @@ def tiny_config(tmp_path):
     """A config small enough to train a few steps in well under a second."""
 
     def make(*overrides):
-        base = [
-            "data.num_samples=256",
-            "data.image_size=16",
-            "model.patch_size=4",
-            "model.embed_dim=16",
-            "model.depth=1",
-            "model.num_heads=2",
-            "model.pred_dim=16",
-            "model.pred_depth=1",
-            "train.batch_size=8",
-            "train.steps=6",
-            "train.log_every=1",
-            "train.monitor_every=3",
-            "train.checkpoint_every=3",
-            "train.progress=false",
-            "train.tensorboard=false",
-            "optim.warmup_steps=2",
-            f"train.run_dir={tmp_path / 'runs'}",
-        ]
-        return load_config(None, base + list(overrides))
+        cadence = ["train.log_every=1", "train.monitor_every=3", "train.checkpoint_every=3"]
+        run_dir = f"train.run_dir={tmp_path / 'runs'}"
+        return load_config(None, [*TINY_IJEPA, *cadence, run_dir, *overrides])
 
     return make

@@ -7,21 +7,9 @@ import pytest
 import torch
 
 from hjepa.train.checkpoint import load_checkpoint
+from tiny import TINY_IJEPA
 
-TINY = [
-    "data.num_samples=64",
-    "data.image_size=16",
-    "model.patch_size=4",
-    "model.embed_dim=16",
-    "model.depth=1",
-    "model.num_heads=2",
-    "model.pred_dim=16",
-    "model.pred_depth=1",
-    "train.steps=3",
-    "train.progress=false",
-    "train.tensorboard=false",
-    "optim.warmup_steps=1",
-]
+TINY = [*TINY_IJEPA, "data.num_samples=64", "train.steps=3", "optim.warmup_steps=1"]
 
 
 def run(args, run_dir, name, batch, overrides):

@@ -86,3 +86,15 @@ def test_bad_inputs_are_named():
     with pytest.raises(ShapeError, match="NaN"):
         model.embed_actions(torch.full((3, 2), float("nan")))
     assert issubclass(ActionError, ValueError)
+
+
+def test_per_channel_encoder_keeps_channels_apart():
+    from hjepa.nets.frame_encoder import PerChannelEncoder
+
+    enc = PerChannelEncoder(in_chans=2, img_size=16, pool=1, channels=(4, 8), embed_dim=8)
+    x = torch.rand(3, 2, 16, 16)
+    y = x.clone()
+    y[:, 1] = torch.rand(3, 16, 16)  # change only the second channel
+    a, b = enc(x), enc(y)
+    assert a.shape == (3, 8)
+    assert torch.equal(a[:, :4], b[:, :4]) and not torch.allclose(a[:, 4:], b[:, 4:])

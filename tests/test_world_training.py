@@ -34,9 +34,16 @@ def tiny(tmp_path, *overrides):
     return load_config("configs/two_rooms.yaml", [*TINY, f"train.run_dir={tmp_path}", *overrides])
 
 
-@pytest.mark.parametrize("kind", ["world_model", "world_model_generative"])
-def test_collect_train_evaluate(tmp_path, kind):
-    cfg = tiny(tmp_path, f"model.kind={kind}")
+VIT = ["world.encoder=vit", "model.patch_size=16", "model.depth=1", "model.num_heads=2"]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [["model.kind=world_model"], ["model.kind=world_model_generative"], VIT],
+    ids=["jepa", "generative", "vit-encoder"],
+)
+def test_collect_train_evaluate(tmp_path, overrides):
+    cfg = tiny(tmp_path, *overrides)
     result = train(cfg)
     assert result.step == 6 and torch.isfinite(torch.tensor(result.metrics["loss"]))
     assert (tmp_path / "data" / "two_rooms" / "meta.json").is_file()

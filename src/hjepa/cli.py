@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(func=_train)
 
+    evaluate = sub.add_parser("eval", help="probe and roll out a trained world model")
+    evaluate.add_argument("run", help="run folder (runs/<name>)")
+    evaluate.add_argument("--windows", type=int, default=600, help="windows per split")
+    evaluate.set_defaults(func=_eval)
+
     collect = sub.add_parser("collect", help="collect trajectories from a simulator into a store")
     collect.add_argument("env_id", help="e.g. hjepa/TwoRooms-v0")
     collect.add_argument("--out", required=True, help="store folder to create (or append to)")
@@ -69,6 +74,19 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument("--no-progress", action="store_true", help="no progress bar")
     collect.set_defaults(func=_collect)
     return parser
+
+
+def _eval(args) -> int:
+    from hjepa.eval.world_model import evaluate_run
+
+    result = evaluate_run(args.run, args.windows)
+    for name, px in result["position_rmse_px"].items():
+        layout = {k: round(v, 2) for k, v in result["probe_rmse"][name].items() if k not in "xy"}
+        print(f"{name:>6} probe: position RMSE {px:.2f} px; other state RMSE {layout}")
+    horizon = result["horizon"][-1]
+    print(f"open-loop rollout, {horizon} steps: {result['rollout_position_rmse_px'][-1]:.2f} px")
+    print(f"written to {args.run}/eval/ (eval.json, rollout_error.png)")
+    return 0
 
 
 def _info(args) -> int:

@@ -35,6 +35,7 @@ class DataConfig:
     episode_steps: int = 90
     frames: int = 17  # frames per training window
     held_out: float = 0.1  # fraction of episodes kept for evaluation
+    in_memory: bool = True  # read the store into RAM instead of memory-mapping it
 
 
 @dataclass
@@ -57,6 +58,7 @@ class WorldConfig:
 
     state_dim: int = 32
     action_dim: int = 2
+    encoder: str = "cnn"  # cnn | per_channel_cnn | vit (patch size, depth, heads from model.*)
     pool: int = 2
     channels: tuple[int, int, int] = (16, 32, 32)
     predictor: str = "mlp"  # mlp | gru | transformer

@@ -67,7 +67,7 @@ def trajectory_store(cfg: Config) -> TrajectoryStore:
             progress=cfg.train.progress and distributed.is_main(),
         )
     distributed.barrier()  # the other ranks wait for rank 0's collection
-    store = TrajectoryStore(path)
+    store = TrajectoryStore(path, in_memory=d.in_memory)
     store.check_env(d.env, d.env_kwargs)
     if store.action_dim != cfg.world.action_dim:
         raise ConfigError(
@@ -80,7 +80,22 @@ def trajectory_store(cfg: Config) -> TrajectoryStore:
 def encoder_spec(cfg: Config) -> tuple[str, dict]:
     """Registry name and arguments of the encoder, as exported next to its weights."""
     if cfg.model.kind.startswith("world_model"):
-        w = cfg.world
+        w, m = cfg.world, cfg.model
+        if w.encoder == "vit":
+            kwargs = dict(
+                in_chans=cfg.data.channels,
+                img_size=cfg.data.image_size,
+                patch_size=m.patch_size,
+                embed_dim=w.state_dim,
+                depth=m.depth,
+                num_heads=m.num_heads,
+            )
+            return "vit_frame_encoder", kwargs
+        names = {"cnn": "frame_encoder", "per_channel_cnn": "per_channel_frame_encoder"}
+        if w.encoder not in names:
+            raise ConfigError(
+                f"world.encoder: expected cnn, per_channel_cnn or vit, got {w.encoder!r}"
+            )
         kwargs = dict(
             in_chans=cfg.data.channels,
             img_size=cfg.data.image_size,
@@ -88,7 +103,7 @@ def encoder_spec(cfg: Config) -> tuple[str, dict]:
             channels=w.channels,
             embed_dim=w.state_dim,
         )
-        return "frame_encoder", kwargs
+        return names[w.encoder], kwargs
     m = cfg.model
     if cfg.data.image_size % m.patch_size:
         raise ConfigError(

@@ -347,10 +347,16 @@ class TrajectoryStore:
     worker processes.
     """
 
-    def __init__(self, path, skip_corrupt: bool = False, verify_checksums: bool = True):
+    def __init__(
+        self,
+        path,
+        skip_corrupt: bool = False,
+        verify_checksums: bool = True,
+        in_memory: bool = False,
+    ):
         self.path = Path(path)
         self.meta = read_meta(self.path)
-        self.verify_checksums = verify_checksums
+        self.verify_checksums, self.in_memory = verify_checksums, in_memory
         self.skipped: list[str] = []
         shards = []
         for record in self.meta["shards"]:
@@ -493,7 +499,9 @@ class TrajectoryStore:
     # -- access
 
     def shard_arrays(self, index: int) -> dict[str, np.ndarray]:
-        """Memory maps of shard `index` (checksums verified on first access)."""
+        """Memory maps of shard `index` (checksums verified on first access), or the arrays
+        read into memory with `in_memory=True`: training reads random windows all over the
+        store, and memory-mapped pages can be evicted and faulted back in again and again."""
         if os.getpid() != self._pid:  # a forked worker: open its own maps
             self._arrays, self._pid = {}, os.getpid()
         arrays = self._arrays.get(index)
@@ -504,8 +512,9 @@ class TrajectoryStore:
                 self._verified.add(index)
             folder = self.path / shard.name
             try:
+                mode = None if self.in_memory else "r"
                 arrays = {
-                    name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in ARRAYS[:3]
+                    name: np.load(folder / f"{name}.npy", mmap_mode=mode) for name in ARRAYS[:3]
                 }
             except (OSError, ValueError) as exc:
                 raise CorruptShardError(f"{folder}: unreadable ({exc})") from exc

@@ -13,8 +13,20 @@ from pathlib import Path
 
 import torch
 
+from hjepa.errors import ConfigError
 from hjepa.eval.probes import LinearProbe, MLPProbe, position_rmse, rmse
+from hjepa.experiment import build_dataset, load_run
 from hjepa.viz.plots import plot_rollout_error
+
+
+def evaluate_run(run_dir: str | Path, windows: int = 600) -> dict:
+    """Evaluate the world model saved in a run folder; results go to `<run>/eval/`."""
+    cfg, model = load_run(run_dir)
+    if not cfg.model.kind.startswith("world_model"):
+        raise ConfigError(f"{run_dir} holds a {cfg.model.kind} model, not a world model")
+    train_set, held = build_dataset(cfg), build_dataset(cfg, "held_out")
+    names = train_set.store.state_names
+    return evaluate_world_model(model, train_set, held, Path(run_dir) / "eval", names, windows)
 
 
 @torch.no_grad()

@@ -15,6 +15,12 @@ from torch import nn
 from hjepa.errors import ConfigError, ShapeError, check_tensor
 from hjepa.nets.convnet import check_channels, conv_stage
 from hjepa.nets.transformer import init_weights
+from hjepa.nets.vit import VisionTransformer
+
+
+def as_float_frames(x: torch.Tensor) -> torch.Tensor:
+    """uint8 frames (0..255) -> float32 in [0, 1]; float frames pass through."""
+    return x.float().div_(255.0) if x.dtype == torch.uint8 else x
 
 
 class FrameEncoder(nn.Module):
@@ -44,13 +50,75 @@ class FrameEncoder(nn.Module):
         self.apply(init_weights)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Frames [..., C, H, W] (any leading dims) -> [..., embed_dim]."""
-        check_tensor("frames", x)
+        """Frames [..., C, H, W] (any leading dims; uint8 is scaled to [0, 1]) -> [..., D]."""
+        if x.is_floating_point():
+            check_tensor("frames", x)
+        x = as_float_frames(x)
         expected = (self.in_chans, self.img_size, self.img_size)
         if x.ndim < 4 or tuple(x.shape[-3:]) != expected:
             raise ShapeError(f"frames: expected [..., {expected}], got shape {tuple(x.shape)}")
         lead = x.shape[:-3]
         return self.body(x.reshape(-1, *expected)).reshape(*lead, self.num_features)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_features(x)
+
+
+class PerChannelEncoder(nn.Module):
+    """One FrameEncoder per input channel, their outputs concatenated ([..., D], D split evenly).
+
+    Each part of the state can only describe its own channel (say, the agent or the walls), so a
+    regularizer that asks every dimension to vary makes the walls' part encode the layout — which
+    a shared encoder may skip when the agent explains enough of the variance.
+    """
+
+    def __init__(
+        self,
+        in_chans: int = 2,
+        img_size: int = 64,
+        pool: int = 2,
+        channels: tuple[int, ...] = (16, 32, 32),
+        embed_dim: int = 64,
+    ):
+        super().__init__()
+        if embed_dim % in_chans:
+            raise ConfigError(f"embed_dim {embed_dim} does not split over {in_chans} channels")
+        part = embed_dim // in_chans
+        self.parts = nn.ModuleList(
+            FrameEncoder(1, img_size, pool, channels, part) for _ in range(in_chans)
+        )
+        self.in_chans, self.img_size, self.num_features = in_chans, img_size, embed_dim
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Frames [..., C, H, W] -> [..., D]."""
+        channels = x.split(1, dim=-3)
+        return torch.cat([enc(c) for enc, c in zip(self.parts, channels, strict=True)], dim=-1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_features(x)
+
+
+class PooledViTEncoder(nn.Module):
+    """The ViT as a frame encoder: frames [..., C, H, W] -> the mean of its tokens [..., D]."""
+
+    def __init__(
+        self,
+        in_chans: int = 2,
+        img_size: int = 64,
+        patch_size: int = 8,
+        embed_dim: int = 64,
+        depth: int = 2,
+        num_heads: int = 2,
+    ):
+        super().__init__()
+        self.vit = VisionTransformer(img_size, patch_size, in_chans, embed_dim, depth, num_heads)
+        self.in_chans, self.img_size, self.num_features = in_chans, img_size, embed_dim
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Frames [..., C, H, W] (uint8 is scaled to [0, 1]) -> [..., D]."""
+        lead = x.shape[:-3]
+        frames = as_float_frames(x.reshape(-1, *x.shape[-3:]))
+        return self.vit.forward_features(frames).mean(dim=1).reshape(*lead, self.num_features)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_features(x)

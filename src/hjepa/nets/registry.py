@@ -12,7 +12,7 @@ from torch import nn
 
 from hjepa.errors import ConfigError
 from hjepa.nets.convnet import ConvDecoder, ConvEncoder
-from hjepa.nets.frame_encoder import FrameEncoder
+from hjepa.nets.frame_encoder import FrameEncoder, PerChannelEncoder, PooledViTEncoder
 from hjepa.nets.mlp import MLPEncoder
 from hjepa.nets.vit import PatchDecoder, TokenPredictor, VisionTransformer
 
@@ -78,5 +78,7 @@ register("token_predictor")(TokenPredictor)
 register("mlp_encoder")(MLPEncoder)
 register("conv_encoder")(ConvEncoder)
 register("frame_encoder")(FrameEncoder)
+register("vit_frame_encoder")(PooledViTEncoder)
+register("per_channel_frame_encoder")(PerChannelEncoder)
 register("conv_decoder")(ConvDecoder)
 register("patch_decoder")(PatchDecoder)

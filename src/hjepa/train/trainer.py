@@ -40,6 +40,7 @@ RESUMABLE_CHANGES = {
     "train.progress",
     "train.tensorboard",
     "data.num_workers",
+    "data.in_memory",
 }
 
 

@@ -14,6 +14,7 @@ from torch import nn
 
 from hjepa.jepa.model import SelfSupervisedModel
 from hjepa.nets.convnet import ConvDecoder
+from hjepa.nets.frame_encoder import as_float_frames
 from hjepa.world.model import WorldModel
 
 
@@ -40,7 +41,8 @@ class GenerativeWorldModel(SelfSupervisedModel):
 
     def forward(self, batch: dict) -> tuple[torch.Tensor, dict]:
         obs, actions = self.world._inputs(batch)
-        target = F.avg_pool2d(obs.flatten(0, 1), self.pool).unflatten(0, obs.shape[:2])
+        frames = as_float_frames(obs.flatten(0, 1))
+        target = F.avg_pool2d(frames, self.pool).unflatten(0, obs.shape[:2])
         s = self.encode(obs)
         a = self.world.embed_actions(actions)
         horizon = min(self.world.rollout_steps, actions.shape[1])
