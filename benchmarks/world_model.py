@@ -41,7 +41,9 @@ def run_preset(label: str, path: str, overrides: list[str]) -> dict:
     result = train(cfg)
     trained = time.perf_counter()
     ev = evaluate_run(result.run_dir)
-    shutil.copy(result.run_dir / "eval" / "rollout_error.png", RESULTS_DIR / f"{cfg.train.name}.png")
+    shutil.copy(
+        result.run_dir / "eval" / "rollout_error.png", RESULTS_DIR / f"{cfg.train.name}.png"
+    )
     probe = ev["probe_rmse"]["mlp"]
     return {
         "model": label,
