@@ -64,14 +64,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=sorted(PRESETS), action="append")
     args = parser.parse_args()
-    rows = [run_preset(*PRESETS[name]) for name in args.only or PRESETS]
-    notes = (
-        "Wall times on 2 CPU cores, fp32, nothing else running. Probes are fitted on training "
-        "episodes and scored on held-out ones (10 % of episodes); `wall x` / `door y` are the "
-        "MLP probe's RMSE for the layout (only varies in the random-wall preset). Rollout error "
-        "plots: `benchmarks/results/<preset name>.png`."
-    )
-    save("world_model" if not args.only else "world_model_" + "_".join(args.only), rows, notes)
+    name = "world_model" if not args.only else "world_model_" + "_".join(args.only)
+    rows = []
+    for preset in args.only or PRESETS:
+        rows.append(run_preset(*PRESETS[preset]))
+        save(name, rows, NOTES)  # after every row, so an interrupted run keeps what it measured
+
+
+NOTES = (
+    "Wall times on 2 CPU cores, fp32, nothing else running. Probes are fitted on training "
+    "episodes and scored on held-out ones (10 % of episodes); `wall x` / `door y` are the "
+    "MLP probe's RMSE for the layout (only varies in the random-wall preset). Rollout error "
+    "plots: `benchmarks/results/<preset name>.png`."
+)
 
 
 if __name__ == "__main__":
