@@ -80,30 +80,7 @@ def trajectory_store(cfg: Config) -> TrajectoryStore:
 def encoder_spec(cfg: Config) -> tuple[str, dict]:
     """Registry name and arguments of the encoder, as exported next to its weights."""
     if cfg.model.kind.startswith("world_model"):
-        w, m = cfg.world, cfg.model
-        if w.encoder == "vit":
-            kwargs = dict(
-                in_chans=cfg.data.channels,
-                img_size=cfg.data.image_size,
-                patch_size=m.patch_size,
-                embed_dim=w.state_dim,
-                depth=m.depth,
-                num_heads=m.num_heads,
-            )
-            return "vit_frame_encoder", kwargs
-        names = {"cnn": "frame_encoder", "per_channel_cnn": "per_channel_frame_encoder"}
-        if w.encoder not in names:
-            raise ConfigError(
-                f"world.encoder: expected cnn, per_channel_cnn or vit, got {w.encoder!r}"
-            )
-        kwargs = dict(
-            in_chans=cfg.data.channels,
-            img_size=cfg.data.image_size,
-            pool=w.pool,
-            channels=w.channels,
-            embed_dim=w.state_dim,
-        )
-        return names[w.encoder], kwargs
+        return _frame_encoder_spec(cfg)
     m = cfg.model
     if cfg.data.image_size % m.patch_size:
         raise ConfigError(
@@ -128,6 +105,25 @@ def load_run(run_dir: str | Path) -> tuple[Config, SelfSupervisedModel]:
     model = build_model(cfg)
     model.load_state_dict(state["model"])
     return cfg, model.eval()
+
+
+FRAME_ENCODERS = {
+    "cnn": "frame_encoder",
+    "per_channel_cnn": "per_channel_frame_encoder",
+    "vit": "vit_frame_encoder",
+}
+
+
+def _frame_encoder_spec(cfg: Config) -> tuple[str, dict]:
+    w, m = cfg.world, cfg.model
+    if w.encoder not in FRAME_ENCODERS:
+        raise ConfigError(f"world.encoder: unknown {w.encoder!r} (known: {tuple(FRAME_ENCODERS)})")
+    kwargs = dict(in_chans=cfg.data.channels, img_size=cfg.data.image_size, embed_dim=w.state_dim)
+    if w.encoder == "vit":
+        kwargs.update(patch_size=m.patch_size, depth=m.depth, num_heads=m.num_heads)
+    else:
+        kwargs.update(pool=w.pool, channels=w.channels)
+    return FRAME_ENCODERS[w.encoder], kwargs
 
 
 def build_masks(cfg: Config):

@@ -58,11 +58,9 @@ class WorldModel(SelfSupervisedModel):
         self.inverse = MLP(2 * dim, hidden, action_dim, depth=2) if inverse_weight > 0 else None
         self.latent = LatentVariable(dim, dim, latent_dim) if latent_dim > 0 else None
         self.rollout_steps, self.loss_kind = rollout_steps, loss
-        self.reg_weight, self.inverse_weight, self.latent_weight = (
-            reg_weight,
-            inverse_weight,
-            latent_weight,
-        )
+        self.reg_weight = reg_weight
+        self.inverse_weight = inverse_weight
+        self.latent_weight = latent_weight
 
     # -- the simulator
 
