@@ -1,12 +1,14 @@
 """Two-Rooms world models from nothing: collect, train, evaluate; wall times and quality.
 
-    python benchmarks/world_model.py [--only fixed|random|generative]
+    python benchmarks/world_model.py [--only fixed|random|generative|generative_time]
 
 Each row is one fresh run of a preset (its trajectory store is deleted first, so collection is
 timed too). Quality is measured on held-out episodes: probe RMSE of the agent position (Euclidean
 distance, px on the 64 px frame), of the wall x and door y where the layout varies, and the
 probed position error after a 16-step open-loop rollout. Targets: fixed wall <= 5 min with probe
-<= 1 px and rollout <= 2 px; random wall <= 20 min with wall and door <= 1 px.
+<= 1 px and rollout <= 2 px; random wall <= 20 min with agent, wall and door <= 1 px. The
+generative baseline (same encoder, action encoder and predictor, pixel loss) runs twice: with
+the JEPA's number of steps and with about its wall time.
 """
 
 import argparse
@@ -24,9 +26,20 @@ PRESETS = {
     "fixed": ("JEPA, fixed wall", "configs/two_rooms.yaml", []),
     "random": ("JEPA, random wall", "configs/two_rooms_random_wall.yaml", []),
     "generative": (
-        "generative baseline, fixed wall",
+        "generative baseline, fixed wall, same steps",
         "configs/two_rooms.yaml",
         ["model.kind=world_model_generative", "train.name=two_rooms_generative"],
+    ),
+    "generative_time": (
+        "generative baseline, fixed wall, same wall time",
+        "configs/two_rooms.yaml",
+        [
+            "model.kind=world_model_generative",
+            "train.name=two_rooms_generative_time",
+            # ~5x the JEPA's time per step: 160 steps take about the JEPA's 800-step time
+            "train.steps=160",
+            "optim.warmup_steps=20",
+        ],
     ),
 }
 

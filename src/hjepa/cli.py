@@ -57,7 +57,9 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("eval", help="probe and roll out a trained world model")
     evaluate.add_argument("run", help="run folder (runs/<name>)")
-    evaluate.add_argument("--windows", type=int, default=600, help="windows per split")
+    evaluate.add_argument(
+        "--windows", type=int, default=2000, help="training windows to fit probes on"
+    )
     evaluate.set_defaults(func=_eval)
 
     collect = sub.add_parser("collect", help="collect trajectories from a simulator into a store")

@@ -2,7 +2,9 @@
 
 A probe is fitted on latents of training episodes and scored on held-out episodes. The linear
 probe is ridge regression solved in closed form; the MLP probe is a small network trained with
-Adam. Both predict standardized targets and map back to the targets' units.
+Adam. Both predict standardized targets and map back to the targets' units. `GroupedProbe`
+fits one probe per quantity: the position (the first two state columns) and every further column
+on its own.
 """
 
 import torch
@@ -27,7 +29,7 @@ class LinearProbe(nn.Module):
 
 
 class MLPProbe(nn.Module):
-    def __init__(self, z, y, hidden: int = 256, steps: int = 2000, batch: int = 512, seed: int = 0):
+    def __init__(self, z, y, hidden: int = 256, steps: int = 3000, batch: int = 512, seed: int = 0):
         super().__init__()
         self.z_mean, self.z_std = z.mean(0), z.std(0) + 1e-6
         self.y_mean, self.y_std = y.mean(0), y.std(0) + 1e-6
@@ -50,6 +52,20 @@ class MLPProbe(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net((z - self.z_mean) / self.z_std) * self.y_std + self.y_mean
+
+
+class GroupedProbe(nn.Module):
+    """One probe of kind `probe_cls` per quantity: columns (0, 1) together, then one per column."""
+
+    def __init__(self, probe_cls, z: torch.Tensor, y: torch.Tensor):
+        super().__init__()
+        first = list(range(min(2, y.shape[1])))
+        self.groups = [first, *([c] for c in range(len(first), y.shape[1]))]
+        self.probes = nn.ModuleList(probe_cls(z, y[:, cols]) for cols in self.groups)
+
+    def forward(self, z: torch.Tensor, groups: int | None = None) -> torch.Tensor:
+        """Predictions [N, S] (or of only the first `groups` quantities' columns)."""
+        return torch.cat([probe(z) for probe in self.probes[:groups]], dim=1)
 
 
 def rmse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

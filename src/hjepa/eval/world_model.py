@@ -1,8 +1,11 @@
 """Evaluate a trained world model on held-out episodes: what its latents know, and how far its
 open-loop rollouts stay right.
 
-- probes of the true state (agent x, y, and the layout: wall x, door y where the env has them)
-  from encoder latents, linear and MLP, fitted on training episodes, scored on held-out ones;
+- probes of the true state from encoder latents, linear and MLP, fitted on training episodes,
+  scored on held-out ones: one probe per quantity (the agent's position (x, y), and each layout
+  variable such as wall x and door y on its own), as probing studies do. A single probe for all
+  of them overfits the layouts: they change only once per episode, so a few hundred windows hold
+  only a few hundred layouts (door y: 2.1 px joint on 600 windows vs 0.7 px alone on 2000);
 - rollout error against horizon: encode frame 0, roll the predictor out over the recorded
   actions, and compare with the encodings of the frames that followed (latent distance) and,
   through the MLP probe, with the true positions (pixels).
@@ -14,12 +17,12 @@ from pathlib import Path
 import torch
 
 from hjepa.errors import ConfigError
-from hjepa.eval.probes import LinearProbe, MLPProbe, position_rmse, rmse
+from hjepa.eval.probes import GroupedProbe, LinearProbe, MLPProbe, position_rmse, rmse
 from hjepa.experiment import build_dataset, load_run
 from hjepa.viz.plots import plot_rollout_error
 
 
-def evaluate_run(run_dir: str | Path, windows: int = 600) -> dict:
+def evaluate_run(run_dir: str | Path, windows: int = 2000) -> dict:
     """Evaluate the world model saved in a run folder; results go to `<run>/eval/`."""
     cfg, model = load_run(run_dir)
     if not cfg.model.kind.startswith("world_model"):
@@ -44,15 +47,19 @@ def encode_windows(model, dataset, max_windows: int, seed: int = 0) -> dict:
     return {"z": torch.cat(latents), "states": torch.cat(states), "actions": torch.cat(actions)}
 
 
-def evaluate_world_model(model, train_set, held_set, out_dir: Path, state_names, windows=600):
-    """Probe and rollout metrics, saved as `eval.json` and plots in `out_dir`; returns them."""
+def evaluate_world_model(model, train_set, held_set, out_dir: Path, state_names, windows=2000):
+    """Probe and rollout metrics, saved as `eval.json` and plots in `out_dir`; returns them.
+
+    Probes are fitted on up to `windows` training windows and scored on up to `windows` // 3
+    held-out ones.
+    """
     model.eval()
     train = encode_windows(model, train_set, windows)
-    held = encode_windows(model, held_set, windows, seed=1)
-    flat = {k: v.flatten(0, 1) for k, v in (("z", train["z"]), ("states", train["states"]))}
+    held = encode_windows(model, held_set, max(windows // 3, 1), seed=1)
+    z, states = train["z"].flatten(0, 1), train["states"].flatten(0, 1)
     probes = {
-        "linear": LinearProbe(flat["z"], flat["states"]),
-        "mlp": MLPProbe(flat["z"], flat["states"]),
+        "linear": GroupedProbe(LinearProbe, z, states),
+        "mlp": GroupedProbe(MLPProbe, z, states),
     }
     held_z, held_states = held["z"].flatten(0, 1), held["states"].flatten(0, 1)
     result = {"state_names": list(state_names), "probe_rmse": {}, "position_rmse_px": {}}
@@ -76,7 +83,9 @@ def _rollout_errors(model, held: dict, probe) -> dict:
     horizon = rolled.shape[1]
     scale = z.flatten(0, 1).std(0).pow(2).sum().sqrt()
     latent = (rolled - z[:, 1:]).pow(2).sum(-1).sqrt().mean(0) / scale
-    position = [position_rmse(probe(rolled[:, h]), states[:, h + 1]) for h in range(horizon)]
+    position = [
+        position_rmse(probe(rolled[:, h], groups=1), states[:, h + 1]) for h in range(horizon)
+    ]
     return {
         "horizon": list(range(1, horizon + 1)),
         "rollout_position_rmse_px": position,
