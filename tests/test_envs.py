@@ -298,6 +298,13 @@ def test_check_env_passes(env_id):
     assert others == []
 
 
+def dot_centre(channel: np.ndarray) -> tuple[float, float]:
+    """Intensity-weighted (x, y) of an agent channel, in pixel coordinates."""
+    w = channel.astype(np.float64)
+    centres = np.arange(channel.shape[0]) + 0.5
+    return float((w.sum(0) * centres).sum() / w.sum()), float((w.sum(1) * centres).sum() / w.sum())
+
+
 def test_gymnasium_make_time_limit_goal_and_render():
     env = gymnasium.make("hjepa/TwoRooms-v0", render_mode="rgb_array")
     obs, info = env.reset(seed=0, options={"room": "left"})
@@ -309,7 +316,11 @@ def test_gymnasium_make_time_limit_goal_and_render():
         assert reward == 0.0 and not terminated
         assert truncated == (t == 199)
     start = (20.0, 20.0)
-    env.reset(seed=0, options={"start": start, "goal": (24.0, 20.0)})
+    obs, info = env.reset(seed=0, options={"start": start, "goal": (24.0, 20.0)})
+    goal_obs = info["goal_obs"]  # the same layout, the agent drawn at the goal
+    assert np.array_equal(goal_obs[1], obs[1])
+    assert dot_centre(goal_obs[0]) == pytest.approx((24.0, 20.0), abs=0.05)
+    assert dot_centre(obs[0]) == pytest.approx(start, abs=0.05)  # the agent did not move
     _, reward, terminated, _, info = env.step(np.array([1.0, 0.0], np.float32))
     assert reward == pytest.approx(-3.0, abs=1e-4) and terminated and info["distance"] < 4.5
     with pytest.raises(ActionError, match="outside"):

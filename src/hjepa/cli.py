@@ -62,6 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     evaluate.set_defaults(func=_eval)
 
+    plan = sub.add_parser("plan", help="run the planning agent on a fixed start/goal set")
+    plan.add_argument("run", help="world-model run folder (runs/<name>)")
+    plan.add_argument("overrides", nargs="*", help="agent overrides, e.g. planner.horizon=10")
+    plan.add_argument("--config", help="agent YAML (configs/agent_*.yaml); default: built-ins")
+    plan.add_argument("--episodes", type=int, help="number of start/goal pairs")
+    plan.add_argument("--planner", choices=["gradient", "cem", "mppi"], help="Mode-2 planner")
+    plan.add_argument("--mode", type=int, choices=[1, 2], help="1 = reactive policy, 2 = plan")
+    plan.add_argument("--out", help="output folder (default <run>/plan/<planner or mode1>)")
+    plan.set_defaults(func=_plan)
+
     collect = sub.add_parser("collect", help="collect trajectories from a simulator into a store")
     collect.add_argument("env_id", help="e.g. hjepa/TwoRooms-v0")
     collect.add_argument("--out", required=True, help="store folder to create (or append to)")
@@ -89,6 +99,32 @@ def _eval(args) -> int:
     print(f"open-loop rollout, {horizon} steps: {result['rollout_position_rmse_px'][-1]:.2f} px")
     print(f"written to {args.run}/eval/ (eval.json, rollout_error.png)")
     return 0
+
+
+def _plan(args) -> int:
+    from hjepa.agent.configurator import AgentConfig, Configurator
+    from hjepa.config import load_config
+    from hjepa.eval.planning import evaluate_agent
+
+    options = {"task.episodes": args.episodes, "planner.kind": args.planner, "mode": args.mode}
+    given = [f"{k}={v}" for k, v in options.items() if v is not None]
+    cfg = load_config(args.config, [*given, *args.overrides], root=AgentConfig)
+    configurator = Configurator(cfg, args.run)
+    name = cfg.planner.kind if cfg.mode == 2 else "mode1"
+    out = args.out or os.path.join(args.run, "plan", name)
+    summary = evaluate_agent(configurator, out)
+    print_plan_summary(summary, out)
+    return 0
+
+
+def print_plan_summary(summary: dict, out: str) -> None:
+    low, high = summary["success_ci95"]
+    print(
+        f"success {summary['success_rate']:.1%} of {summary['episodes']} episodes "
+        f"(95 % CI {low:.1%} - {high:.1%}); {summary['planner']}: median "
+        f"{summary['replan_ms_median']:.2f} ms per replan (p95 {summary['replan_ms_p95']:.2f} ms)"
+    )
+    print(f"report: {out}/report.md")
 
 
 def _info(args) -> int:

@@ -143,8 +143,10 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Config:
-    """Defaults, then the YAML file at `path`, then `key.sub=value` overrides, all type-checked."""
+def load_config(path: str | Path | None = None, overrides: list[str] = (), root=None):
+    """Defaults, then the YAML file at `path`, then `key.sub=value` overrides, all type-checked.
+
+    `root` is the top-level dataclass (default `Config`, the training config)."""
     tree = {}
     if path is not None:
         path = Path(path)
@@ -156,11 +158,11 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Co
     for item in overrides:
         key, value = _split_override(item)
         _set_dotted(tree, key, value)
-    return from_dict(tree)
+    return from_dict(tree, root)
 
 
-def from_dict(tree: dict) -> Config:
-    return _build(Config, tree, prefix="")
+def from_dict(tree: dict, root=None):
+    return _build(root or Config, tree, prefix="")
 
 
 def to_dict(cfg) -> dict:

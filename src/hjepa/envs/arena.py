@@ -212,6 +212,17 @@ class ArenaSim:
         self._require_reset()
         return np.concatenate([self._pos.astype(np.float32), self._layout], axis=1)
 
+    def observe_at(self, positions) -> np.ndarray:
+        """Observations uint8 [N, 2, H, W] with the agents drawn at `positions` [N, 2] (or one
+        (x, y) for all) in the current layouts, e.g. a goal image; the agents do not move."""
+        self._require_reset()
+        here = self._pos
+        try:
+            self._pos = self._explicit_start(positions)
+            return self._observe()
+        finally:
+            self._pos = here
+
     def render_rgb(self) -> np.ndarray:
         """Human view uint8 [N, size, size, 3]: black floor, grey walls, red agent."""
         self._require_reset()

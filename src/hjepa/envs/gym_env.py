@@ -11,7 +11,8 @@
   reward is minus the distance to it and the episode terminates within `goal_radius` (4.5 px);
 - truncation comes from the registration (`max_episode_steps=200`, a `TimeLimit` wrapper);
 - `info`: "state" (float32 [S], columns "state_names"), "agent_pos" (x, y), and with a goal
-  "goal" and "distance".
+  "goal", "distance" and "goal_obs" (the observation with the agent at the goal, in this
+  episode's layout: a goal image for agents).
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ class ArenaEnv(gymnasium.Env):
         self.goal = None if goal is None else _check_goal(goal)
         self.sim.rng = self.np_random  # one generator: seeded by gymnasium, used by the sim
         obs, states = self.sim.reset(options=sim_options)
-        return obs[0], self._info(states[0])
+        info = self._info(states[0])
+        if self.goal is not None:
+            info["goal_obs"] = self.sim.observe_at(self.goal)[0]
+        return obs[0], info
 
     def step(self, action):
         """Move the agent by `action` (dx, dy): (obs, reward, terminated, truncated, info)."""

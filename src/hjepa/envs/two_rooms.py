@@ -152,7 +152,7 @@ class TwoRoomsSim(ArenaSim):
         check_geometry(self.size, np.array([self.wall_x]), np.array([self.door_y]))
         self.wall_padding, self.door_padding = paddings(self.size)
 
-    def _draw_layout(self) -> tuple[np.ndarray, np.ndarray]:
+    def draw_layout(self) -> tuple[np.ndarray, np.ndarray]:
         """(wall_x, door_y) int [N] for this episode: fixed, or drawn within the paddings."""
         n, size = self.num_envs, self.size
         if not self.random_wall:
@@ -162,7 +162,7 @@ class TwoRoomsSim(ArenaSim):
         return wall_x, door_y
 
     def _make_layouts(self, options: dict) -> tuple[np.ndarray, np.ndarray]:
-        wall_x, door_y = self._draw_layout()
+        wall_x, door_y = self.draw_layout()
         if "wall_x" in options:
             wall_x = as_env_array(options["wall_x"], self.num_envs, "wall_x", np.int64)
         if "door_y" in options:

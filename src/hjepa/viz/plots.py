@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -25,3 +26,43 @@ def plot_rollout_error(result: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def plot_trajectories(episodes: list[dict], path: Path, size: int) -> None:
+    """Agent paths of up to 16 goal-reaching episodes, each over its own Two-Rooms layout."""
+    from hjepa.envs.two_rooms import two_rooms_walls
+
+    n = len(episodes)
+    cols = min(n, 4)
+    rows = max(1, -(-n // cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.4 * rows), dpi=100, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, ep in zip(axes.flat, episodes, strict=False):
+        task = ep["task"]
+        if "wall_x" in task:
+            walls = two_rooms_walls(size, task["wall_x"], task["door_y"])[0]
+            ax.imshow(walls, cmap="Greys", vmin=0, vmax=2, extent=(0, size, size, 0))
+        path_xy = np.asarray(ep["positions"]).reshape(-1, 2)
+        colour = "tab:green" if ep["success"] else "tab:red"
+        ax.plot(path_xy[:, 0], path_xy[:, 1], "-", color=colour, lw=1.2)
+        ax.plot(*task["start"], "o", color="tab:blue", ms=4)
+        ax.plot(*task["goal"], "*", color="gold", ms=9, mec="k", mew=0.5)
+        ax.set_xlim(0, size)
+        ax.set_ylim(size, 0)
+        ax.set_title(f"{'ok' if ep['success'] else 'fail'} in {ep['steps']} steps", fontsize=8)
+    fig.suptitle("start (blue), goal (star), path (green: success, red: failure)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def save_gif(frames: list, path: Path, scale: int = 4, fps: int = 15) -> None:
+    """Frames uint8 [H, W, 3] -> an animated GIF, upscaled by `scale` (nearest)."""
+    from PIL import Image
+
+    images = [
+        Image.fromarray(np.asarray(f)).resize((f.shape[1] * scale, f.shape[0] * scale), 0)
+        for f in frames
+    ]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=1000 // fps, loop=0)

@@ -1,0 +1,160 @@
+"""The agent, LeCun's six modules as explicit parts, and the loop that runs it in an env.
+
+    configurator   the settings the modules were built from (`configurator.py`)
+    perception     observation -> latent state (the world model's encoder)
+    world model    pred(s, a) -> s' (rolled out by the actor's planner)
+    cost           intrinsic energy to the goal + the learned critic (`cost.py`)
+    actor          Mode-2: receding-horizon planning through the world model;
+                   Mode-1: the reactive policy pi(s, g), no planning
+    memory         the recent states, goals, actions and predicted / realized costs
+
+`run_episode` drives any Gymnasium env whose observations the encoder takes; the goal is an
+observation (`goal_obs`, e.g. `info["goal_obs"]` of the hjepa envs).
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from hjepa.agent.cost import CostModule, Imagination
+from hjepa.agent.memory import ShortTermMemory
+from hjepa.agent.policy import ReactivePolicy
+from hjepa.errors import ConfigError, ShapeError
+from hjepa.plan.mpc import RecedingHorizon
+
+
+class Actor:
+    """Chooses actions: Mode-2 (plan through the world model) or Mode-1 (reactive policy)."""
+
+    def __init__(
+        self,
+        imagination: Imagination,
+        mpc: RecedingHorizon | None,
+        policy: ReactivePolicy | None = None,
+    ):
+        if mpc is None and policy is None:
+            raise ConfigError("the actor needs a planner (Mode-2) or a policy (Mode-1)")
+        self.imagination, self.mpc, self.policy = imagination, mpc, policy
+        self.mode = 2 if mpc is not None else 1
+
+    def reset(self) -> None:
+        if self.mpc is not None:
+            self.mpc.reset()
+
+    def compute_per_replan(self) -> int:
+        """Imagined predictor steps of the last replan (candidate sequences x horizon)."""
+        if self.mode == 1:
+            return 0
+        return int(self.mpc.last_info.get("evaluations", 0)) * self.mpc.planner.horizon
+
+    def act(self, state: torch.Tensor, goal: torch.Tensor) -> tuple[torch.Tensor, dict]:
+        """Actions [B, A] and {"planned": bool (a new plan was made), "cost": its cost}."""
+        if self.mode == 1:
+            with torch.inference_mode():
+                return self.policy(state, goal), {"planned": False, "cost": 0.0}
+        planned = self.mpc.will_replan
+        action = self.mpc.act(self.imagination, state, goal)
+        cost = float(self.mpc.last_info.get("cost", torch.zeros(1))[0])
+        return action, {"planned": planned, "cost": cost}
+
+
+@dataclass
+class Agent:
+    configurator: object
+    perception: torch.nn.Module
+    world_model: torch.nn.Module
+    cost: CostModule
+    actor: Actor
+    memory: ShortTermMemory = field(default_factory=ShortTermMemory)
+
+    def __post_init__(self):
+        self.goal: torch.Tensor | None = None
+
+    @torch.inference_mode()
+    def perceive(self, obs) -> torch.Tensor:
+        """Observation(s) [..., C, H, W] (numpy or torch) -> latent states [B, D]."""
+        x = torch.as_tensor(np.asarray(obs))
+        enc = self.perception
+        expected = (enc.in_chans, enc.img_size, enc.img_size)
+        if tuple(x.shape[-3:]) != expected:
+            raise ShapeError(f"observation: expected [..., {expected}], got {tuple(x.shape)}")
+        return self.world_model.encode(x.reshape(-1, *expected)).clone()
+
+    def reset(self, goal_obs) -> None:
+        """Start an episode towards the goal observation (a goal image of this env)."""
+        self.goal = self.perceive(goal_obs)
+        self.actor.reset()
+        self.memory.start_episode()
+
+    def act(self, obs) -> tuple[np.ndarray, dict]:
+        """One decision: action [A] (or [B, A]) as float32 numpy, and the actor's info plus
+        "seconds", the wall time from observation to action (perception + actor)."""
+        if self.goal is None:
+            raise ConfigError("agent.reset(goal_obs) must be called before act()")
+        start = time.perf_counter()
+        state = self.perceive(obs)
+        action, info = self.actor.act(state, self.goal.expand_as(state))
+        info["seconds"] = time.perf_counter() - start
+        with torch.inference_mode():
+            realized = float(self.cost.state_cost(state, self.goal)[0])
+        self.memory.record(state[0], self.goal[0], action[0].detach(), info["cost"], realized)
+        out = action.detach().cpu().numpy().astype(np.float32)
+        return (out[0] if out.shape[0] == 1 else out), info
+
+
+@dataclass
+class EpisodeResult:
+    success: bool
+    steps: int
+    positions: np.ndarray  # [T + 1, 2] agent positions when the env reports them, else empty
+    decision_seconds: list[float]  # every step's decision time
+    replan_seconds: list[float]  # decision times of the steps that (re)planned
+    final_distance: float = float("nan")
+
+    def as_dict(self) -> dict:
+        out = dict(vars(self))
+        out["positions"] = self.positions.tolist()
+        return out
+
+
+def run_episode(
+    agent: Agent,
+    env,
+    seed: int,
+    options: dict | None = None,
+    max_steps: int = 200,
+    frames: list | None = None,
+) -> EpisodeResult:
+    """Run one episode of `env` (goal from `info["goal_obs"]`); success = terminated.
+
+    With a `frames` list, `env.render()` is appended to it after the reset and every step."""
+    obs, info = env.reset(seed=seed, options=options)
+    if "goal_obs" not in info:
+        raise ConfigError("the env gave no info['goal_obs']: reset it with a goal option")
+    agent.reset(info["goal_obs"])
+    positions = [info["agent_pos"]] if "agent_pos" in info else []
+    if frames is not None:
+        frames.append(env.render())
+    decisions, replans, terminated = [], [], False
+    for _ in range(max_steps):
+        action, decision = agent.act(obs)
+        decisions.append(decision["seconds"])
+        if decision["planned"]:
+            replans.append(decision["seconds"])
+        obs, _, terminated, truncated, info = env.step(action)
+        if "agent_pos" in info:
+            positions.append(info["agent_pos"])
+        if frames is not None:
+            frames.append(env.render())
+        if terminated or truncated:
+            break
+    return EpisodeResult(
+        success=bool(terminated),
+        steps=len(decisions),
+        positions=np.asarray(positions, dtype=np.float32).reshape(-1, 2),
+        decision_seconds=decisions,
+        replan_seconds=replans,
+        final_distance=float(info.get("distance", float("nan"))),
+    )

@@ -1,0 +1,231 @@
+"""The configurator: turns a task spec (YAML) into configured modules, i.e. a ready agent.
+
+    cfg = load_config("configs/agent_two_rooms.yaml", ["planner.kind=cem"], root=AgentConfig)
+    agent = Configurator(cfg, "runs/two_rooms").build()
+
+It loads the world model from its run folder, trains (or reloads) the critic on the run's
+trajectory store, builds the cost module, the planner inside a receding-horizon loop, and for
+Mode-1 the reactive policy distilled from Mode-2 (trained on the first use, then reloaded).
+Trained parts are cached in `<run>/agent/` next to the settings they were trained with; a change
+of those settings retrains them.
+"""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import gymnasium
+import torch
+from tqdm.auto import tqdm
+
+from hjepa.agent.agent import Actor, Agent, run_episode
+from hjepa.agent.cost import CostModule, Imagination
+from hjepa.agent.critic import DistanceCritic, train_critic
+from hjepa.agent.memory import ShortTermMemory
+from hjepa.agent.policy import ReactivePolicy, distill
+from hjepa.config import to_dict
+from hjepa.data.windows import split_episodes
+from hjepa.envs.tasks import goal_tasks
+from hjepa.errors import CheckpointError, ConfigError
+from hjepa.experiment import load_run, trajectory_store
+from hjepa.plan import RecedingHorizon, build_planner
+
+PLANNER_KEYS = {
+    "gradient": ("horizon", "iterations", "restarts", "lr"),
+    "cem": ("horizon", "iterations", "samples", "elites", "std"),
+    "mppi": ("horizon", "iterations", "samples", "std", "temperature"),
+}
+
+
+@dataclass
+class PlannerConfig:
+    kind: str = "mppi"  # gradient | cem | mppi
+    horizon: int = 8
+    iterations: int = 3  # the budget: optimization steps / sampling rounds per replan
+    samples: int = 128  # cem, mppi
+    elites: int = 16  # cem
+    std: float = 0.5  # cem, mppi: sampling spread, as a fraction of the action bound
+    temperature: float = 0.1  # mppi, relative to the samples' cost spread
+    restarts: int = 4  # gradient
+    lr: float = 0.5  # gradient, as a fraction of the action bound
+    execute: int = 1  # actions executed between replans
+
+
+@dataclass
+class CostConfig:
+    energy_weight: float = 0.0  # |s_t - g|^2 in latent space
+    energy: str = "sum"  # sum over the horizon | last step
+    action_weight: float = 0.0
+    critic_weight: float = 1.0  # 0 = no critic (plain latent-energy planning)
+    critic_mode: str = "sum"
+
+
+@dataclass
+class CriticConfig:
+    steps: int = 3000
+    batch: int = 1024
+    lr: float = 0.001
+    hidden: int = 256
+    embed_dim: int = 64
+    local_weight: float = 100.0
+    across_episodes: bool = False  # push apart pairs from different episodes (one fixed layout)
+
+
+@dataclass
+class PolicyConfig:
+    episodes: int = 200  # Mode-2 episodes whose decisions are distilled
+    steps: int = 3000
+    hidden: int = 256
+    seed: int = 10_000  # task seed of those episodes (never the evaluation's)
+
+
+@dataclass
+class TaskConfig:
+    env: str = ""  # "" = the world model's env
+    episodes: int = 200
+    max_steps: int = 200
+    seed: int = 0
+
+
+@dataclass
+class AgentConfig:
+    mode: int = 2  # 2 = plan through the world model, 1 = reactive policy
+    planner: PlannerConfig = field(default_factory=PlannerConfig)
+    cost: CostConfig = field(default_factory=CostConfig)
+    critic: CriticConfig = field(default_factory=CriticConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)
+
+
+class Configurator:
+    def __init__(self, cfg: AgentConfig, run_dir: str | Path, progress: bool = True):
+        if cfg.mode not in (1, 2):
+            raise ConfigError(f"mode must be 1 (reactive) or 2 (planning), got {cfg.mode}")
+        if cfg.planner.kind not in PLANNER_KEYS:
+            raise ConfigError(
+                f"unknown planner {cfg.planner.kind!r}; choose from {sorted(PLANNER_KEYS)}"
+            )
+        self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress
+        self.world_cfg, self.world_model = load_run(self.run_dir)
+        if not self.world_cfg.model.kind == "world_model":
+            raise ConfigError(
+                f"{run_dir} holds a {self.world_cfg.model.kind} model, not a JEPA world model"
+            )
+        self.world_model.eval().requires_grad_(False)
+        self.env_id = cfg.task.env or self.world_cfg.data.env
+
+    def make_env(self, render_mode: str | None = None):
+        kwargs = self.world_cfg.data.env_kwargs
+        return gymnasium.make(self.env_id, render_mode=render_mode, **kwargs)
+
+    def tasks(self, episodes: int | None = None, seed: int | None = None) -> list[dict]:
+        t = self.cfg.task
+        return goal_tasks(self.env_id, episodes or t.episodes, t.seed if seed is None else seed)
+
+    def build(self, mode: int | None = None) -> Agent:
+        """The agent, in `mode` (default: the config's)."""
+        mode = mode or self.cfg.mode
+        cost = self.cost_module()
+        env = self.make_env()
+        imagination = Imagination(self.world_model, cost, float(env.action_space.high.max()))
+        p = self.cfg.planner
+        planner = build_planner(p.kind, **{k: getattr(p, k) for k in PLANNER_KEYS[p.kind]})
+        mpc = RecedingHorizon(planner, p.execute) if mode == 2 else None
+        policy = self.policy(imagination.max_action) if mode == 1 else None
+        actor = Actor(imagination, mpc, policy)
+        return Agent(
+            self, self.world_model.encoder, self.world_model, cost, actor, ShortTermMemory()
+        )
+
+    def cost_module(self) -> CostModule:
+        c = self.cfg.cost
+        critic = self.critic() if c.critic_weight > 0 else None
+        return CostModule(
+            c.energy_weight, c.energy, c.action_weight, critic, c.critic_weight, c.critic_mode
+        )
+
+    # -- trained parts, cached in <run>/agent/
+
+    def critic(self) -> DistanceCritic:
+        c = self.cfg.critic
+        critic = DistanceCritic(self.world_model.encoder.num_features, c.hidden, c.embed_dim)
+        settings = to_dict(c)
+        if not self._load("critic", critic, settings):
+            train_critic(
+                critic,
+                self.latent_episodes(),
+                c.steps,
+                c.batch,
+                c.lr,
+                local_weight=c.local_weight,
+                across_episodes=c.across_episodes,
+                seed=self.world_cfg.train.seed,
+                progress=self.progress,
+            )
+            self._save("critic", critic, settings)
+        return critic.eval().requires_grad_(False)
+
+    def policy(self, max_action: float) -> ReactivePolicy:
+        p = self.cfg.policy
+        policy = ReactivePolicy(
+            self.world_model.encoder.num_features, self.world_model.action_dim, max_action, p.hidden
+        )
+        settings = {
+            "policy": to_dict(p),
+            "planner": to_dict(self.cfg.planner),
+            "cost": to_dict(self.cfg.cost),
+            "critic": to_dict(self.cfg.critic),
+        }
+        if not self._load("policy", policy, settings):
+            teacher = self.build(mode=2)
+            env = self.make_env()
+            tasks = self.tasks(p.episodes, p.seed)
+            for i, options in enumerate(
+                tqdm(tasks, desc="mode-2 episodes", disable=not self.progress, leave=False)
+            ):
+                run_episode(
+                    teacher,
+                    env,
+                    seed=p.seed + i,
+                    options=options,
+                    max_steps=self.cfg.task.max_steps,
+                )
+            distill(policy, teacher.memory.decisions(), p.steps, progress=self.progress)
+            self._save("policy", policy, settings)
+        return policy.eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def latent_episodes(self) -> list[torch.Tensor]:
+        """Latent trajectories [T, D] of the store's training episodes (never the held-out)."""
+        store = trajectory_store(self.world_cfg)
+        train, _ = split_episodes(
+            len(store), self.world_cfg.data.held_out, self.world_cfg.train.seed
+        )
+        episodes = []
+        for ep in tqdm(train, desc="encoding episodes", disable=not self.progress, leave=False):
+            obs = torch.from_numpy(store.episode(ep)["obs"])
+            episodes.append(self.world_model.encode(obs))
+        return episodes
+
+    def _path(self, name: str) -> Path:
+        return self.run_dir / "agent" / f"{name}.pt"
+
+    def _load(self, name: str, module: torch.nn.Module, settings: dict) -> bool:
+        path = self._path(name)
+        if not path.is_file():
+            return False
+        try:
+            saved = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:
+            raise CheckpointError(f"cannot read {path}: {err}") from None
+        if saved.get("settings") != settings:
+            return False
+        module.load_state_dict(saved["state_dict"])
+        return True
+
+    def _save(self, name: str, module: torch.nn.Module, settings: dict) -> None:
+        path = self._path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        torch.save({"settings": settings, "state_dict": module.state_dict()}, tmp)
+        os.replace(tmp, path)

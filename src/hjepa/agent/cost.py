@@ -1,0 +1,84 @@
+"""The cost module: what the agent minimizes, C = intrinsic cost + critic.
+
+    intrinsic  = w_e · Σ_t |ŝ_t - g|²  (or only t = H: `energy="last"`)   energy to the goal latent
+               + w_a · Σ_t |a_t|²                                          action size
+    critic     = w_c · Σ_t d(ŝ_t, g)   (or only t = H)                    learned cost-to-go
+
+Each term can be switched off with a zero weight (or no critic). `Imagination` turns a world
+model and a cost module into the `PlanningModel` the planners optimize: it rolls candidate
+action sequences out in latent space and scores them.
+"""
+
+import torch
+from torch import nn
+
+from hjepa.agent.critic import distance
+from hjepa.errors import ConfigError, ShapeError
+
+MODES = ("sum", "last")
+
+
+class CostModule(nn.Module):
+    def __init__(
+        self,
+        energy_weight: float = 1.0,
+        energy: str = "sum",
+        action_weight: float = 0.0,
+        critic: nn.Module | None = None,
+        critic_weight: float = 1.0,
+        critic_mode: str = "sum",
+    ):
+        super().__init__()
+        for name, mode in (("energy", energy), ("critic_mode", critic_mode)):
+            if mode not in MODES:
+                raise ConfigError(f"cost {name} must be one of {MODES}, got {mode!r}")
+        self.energy_weight, self.energy = float(energy_weight), energy
+        self.action_weight = float(action_weight)
+        self.critic, self.critic_weight, self.critic_mode = (
+            critic,
+            float(critic_weight),
+            critic_mode,
+        )
+
+    def forward(self, states: torch.Tensor, goal: torch.Tensor, actions: torch.Tensor):
+        """Cost [B, N] of predicted states [B, N, H, D] reaching goal latents [B, D]."""
+        g = goal[:, None, None]
+        cost = states.new_zeros(states.shape[:2])
+        if self.energy_weight:
+            energy = (states - g).pow(2).sum(-1)
+            cost = cost + self.energy_weight * _reduce(energy, self.energy)
+        if self.critic is not None and self.critic_weight:
+            reached = states if self.critic_mode == "sum" else states[..., -1:, :]
+            togo = distance(self.critic.embed(reached), self.critic.embed(g))
+            cost = cost + self.critic_weight * _reduce(togo, self.critic_mode)
+        if self.action_weight:
+            cost = cost + self.action_weight * actions.pow(2).sum((-1, -2))
+        return cost
+
+    def state_cost(self, state: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        """Cost [B] of being at latent states [B, D] (no action), e.g. the realized cost."""
+        no_action = state.new_zeros(state.shape[0], 1, 1, 1)
+        return self.forward(state[:, None, None], goal, no_action)[:, 0]
+
+
+def _reduce(per_step: torch.Tensor, mode: str) -> torch.Tensor:
+    return per_step.sum(-1) if mode == "sum" else per_step[..., -1]
+
+
+class Imagination:
+    """World model + cost module as a `PlanningModel`: cost(s0 [B, D], g [B, D], a [B, N, H, A])."""
+
+    def __init__(self, world_model, cost: CostModule, max_action: float):
+        self.world_model, self.cost_module = world_model, cost
+        self.action_dim, self.max_action = world_model.action_dim, float(max_action)
+
+    def cost(self, state: torch.Tensor, goal: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        if state.ndim != 2 or goal.shape != state.shape:
+            raise ShapeError(
+                f"planning: expected state and goal latents [B, D] of one shape, got "
+                f"{tuple(state.shape)} and {tuple(goal.shape)}"
+            )
+        b, n, h, a = actions.shape
+        starts = state[:, None].expand(b, n, -1).reshape(b * n, -1)
+        states = self.world_model.rollout(starts, actions.reshape(b * n, h, a))
+        return self.cost_module(states.reshape(b, n, h, -1), goal, actions)

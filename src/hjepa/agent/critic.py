@@ -1,0 +1,117 @@
+"""The trainable critic: a learned distance-to-go between latent states, d(s, g) >= 0, in steps.
+
+    d(s, g) = |f(s) - f(g)|_2,  f: an MLP on latents
+
+Trained without labels from trajectories (quasimetric-style, after QRL): every recorded step
+must stay within one unit, d(s_t, s_t+1) <= 1 (a squared hinge), while pairs of states from the
+same episode (or, with `across_episodes=True` when every episode shares one layout, from any
+two episodes) are pushed apart, up to a cap, with a saturating penalty softplus(cap - d). The
+largest distances consistent with "one step costs at most 1" are the shortest-path step counts,
+so d learns how many steps separate two states, walls included, which the latent L2 distance
+does not know. By default pairs are drawn within episodes so that layouts drawn per episode
+never mix.
+Used as the cost-to-go past the planning horizon (`CostModule`).
+"""
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from hjepa.errors import ConfigError, ShapeError
+from hjepa.nets.mlp import MLP
+
+
+class DistanceCritic(nn.Module):
+    def __init__(self, state_dim: int, hidden: int = 256, embed_dim: int = 64, depth: int = 3):
+        super().__init__()
+        self.state_dim = state_dim
+        self.net = MLP(state_dim, hidden, embed_dim, depth=depth)
+
+    def embed(self, s: torch.Tensor) -> torch.Tensor:
+        if s.shape[-1] != self.state_dim:
+            raise ShapeError(
+                f"critic: expected latents [..., {self.state_dim}], got {tuple(s.shape)}"
+            )
+        return self.net(s)
+
+    def forward(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """Distances [...] between latents s [..., D] and goals g [..., D] (broadcast)."""
+        return distance(self.embed(s), self.embed(g))
+
+
+def distance(fs: torch.Tensor, fg: torch.Tensor) -> torch.Tensor:
+    """Euclidean distance of embeddings, smooth at 0 (finite gradient)."""
+    return ((fs - fg).pow(2).sum(-1) + 1e-6).sqrt()
+
+
+class EpisodePairs:
+    """Samples (s_t, s_t+1) and (s_t, s_t') pairs from episodes of latents, each [T_i, D]."""
+
+    def __init__(self, episodes: list[torch.Tensor], seed: int = 0, across_episodes=False):
+        episodes = [e for e in episodes if len(e) >= 2]
+        if not episodes:
+            raise ConfigError("critic training needs at least one episode of 2 or more states")
+        self.states = torch.cat(episodes)
+        lengths = torch.tensor([len(e) for e in episodes])
+        self.starts = torch.cumsum(lengths, 0) - lengths
+        self.lengths, self.across_episodes = lengths, across_episodes
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(anchors, next states, same-episode random states), each [batch, D]."""
+        g = self.generator
+        ep = torch.multinomial(self.lengths.float() - 1, batch, replacement=True, generator=g)
+        length, start = self.lengths[ep], self.starts[ep]
+        t = (torch.rand(batch, generator=g) * (length - 1)).long()
+        s = self.states
+        if self.across_episodes:
+            return s[start + t], s[start + t + 1], s[torch.randint(len(s), (batch,), generator=g)]
+        other = (torch.rand(batch, generator=g) * length).long()
+        return s[start + t], s[start + t + 1], s[start + other]
+
+
+def critic_loss(critic, anchors, nexts, others, cap: float, local_weight: float):
+    """(loss, metrics): one-step hinge + saturating push-apart of same-episode pairs."""
+    fa, fn, fo = critic.embed(anchors), critic.embed(nexts), critic.embed(others)
+    local = distance(fa, fn)
+    far = distance(fa, fo)
+    violation = torch.relu(local - 1.0).pow(2).mean()
+    spread = nn.functional.softplus(cap - far).mean()
+    loss = local_weight * violation + spread
+    return loss, {"violation": violation.item(), "far_mean": far.mean().item()}
+
+
+def train_critic(
+    critic: DistanceCritic,
+    episodes: list[torch.Tensor],
+    steps: int = 3000,
+    batch: int = 1024,
+    lr: float = 1e-3,
+    cap: float | None = None,
+    local_weight: float = 100.0,
+    across_episodes: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
+    """Fit the critic on episodes of latents (each [T_i, D]); returns the final metrics.
+
+    `cap` (default: the longest episode) bounds the distances that are pushed apart.
+    """
+    if int(steps) < 1:
+        raise ConfigError(f"critic steps must be >= 1, got {steps}")
+    pairs = EpisodePairs(episodes, seed, across_episodes)
+    cap = float(cap or pairs.lengths.max())
+    opt = torch.optim.AdamW(critic.parameters(), lr=lr, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    critic.train()
+    bar = tqdm(range(steps), desc="critic", disable=not progress, leave=False)
+    metrics = {}
+    for _ in bar:
+        loss, metrics = critic_loss(critic, *pairs.sample(batch), cap, local_weight)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        bar.set_postfix(far=f"{metrics['far_mean']:.1f}", viol=f"{metrics['violation']:.4f}")
+    critic.eval().requires_grad_(False)
+    return metrics

@@ -1,0 +1,60 @@
+"""Mode-1: a reactive policy a = pi(s, g) that acts without planning, distilled from Mode-2.
+
+The network sees the state latent and the goal latent and outputs max_action * tanh(.), so its
+actions are always inside the bounds. `distill` regresses it onto the first actions of Mode-2
+plans (state, goal, action triples from the agent's memory).
+"""
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from hjepa.errors import ConfigError, ShapeError
+from hjepa.nets.mlp import MLP
+
+
+class ReactivePolicy(nn.Module):
+    def __init__(self, state_dim: int, action_dim: int, max_action: float, hidden: int = 256):
+        super().__init__()
+        self.state_dim, self.action_dim, self.max_action = state_dim, action_dim, float(max_action)
+        self.net = MLP(2 * state_dim, hidden, action_dim, depth=3)
+
+    def forward(self, state: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
+        """Actions [B, A] for state and goal latents [B, D]."""
+        if state.shape[-1] != self.state_dim or goal.shape != state.shape:
+            raise ShapeError(
+                f"policy: expected state and goal latents [B, {self.state_dim}], got "
+                f"{tuple(state.shape)} and {tuple(goal.shape)}"
+            )
+        return self.max_action * torch.tanh(self.net(torch.cat([state, goal - state], dim=-1)))
+
+
+def distill(
+    policy: ReactivePolicy,
+    decisions: dict[str, torch.Tensor],
+    steps: int = 3000,
+    batch: int = 512,
+    lr: float = 1e-3,
+    seed: int = 0,
+    progress: bool = True,
+) -> float:
+    """Fit the policy to Mode-2's actions; returns the final mean squared error."""
+    states, goals, actions = decisions["state"], decisions["goal"], decisions["action"]
+    if len(states) == 0:
+        raise ConfigError("distillation needs Mode-2 decisions; the memory is empty")
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(policy.parameters(), lr=lr, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    policy.train()
+    bar = tqdm(range(steps), desc="mode-1", disable=not progress, leave=False)
+    loss = torch.tensor(0.0)
+    for _ in bar:
+        idx = torch.randint(len(states), (min(batch, len(states)),), generator=gen)
+        loss = (policy(states[idx], goals[idx]) - actions[idx]).pow(2).sum(-1).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        sched.step()
+        bar.set_postfix(mse=f"{loss.item():.4f}")
+    policy.eval().requires_grad_(False)
+    return float(loss)

@@ -1,0 +1,108 @@
+"""The planning evaluation harness: a configured agent on a fixed, seeded start/goal set.
+
+    evaluate_agent(configurator, out_dir) -> summary dict; writes to out_dir:
+      episodes.json       every episode: task, success, steps, final distance, latencies
+      summary.json        success rate with a 95 % Wilson interval, latency percentiles, compute
+      report.md           the same as a table, with the protocol written down
+      trajectories.png    paths of the first episodes over their layouts
+      episode_<i>.gif     the first `gifs` episodes as the env renders them
+
+Latency is the wall time of one replanning step (encode the observation, plan, return the first
+action), measured per decision on one episode at a time; the compute is the number of imagined
+predictor steps per replan (candidate sequences x horizon).
+"""
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from hjepa.agent.agent import run_episode
+from hjepa.viz.plots import plot_trajectories, save_gif
+
+Z95 = 1.959964
+
+
+def wilson_interval(successes: int, trials: int) -> tuple[float, float]:
+    """95 % Wilson score interval of a success rate."""
+    if trials == 0:
+        return 0.0, 1.0
+    p = successes / trials
+    centre = (p + Z95**2 / (2 * trials)) / (1 + Z95**2 / trials)
+    half = Z95 * math.sqrt(p * (1 - p) / trials + Z95**2 / (4 * trials**2)) / (1 + Z95**2 / trials)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def evaluate_agent(configurator, out_dir: str | Path, mode: int | None = None, gifs: int = 2):
+    """Run the task set with the configurator's agent; returns and saves the summary."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    agent = configurator.build(mode)
+    env = configurator.make_env(render_mode="rgb_array")
+    cfg = configurator.cfg
+    tasks = configurator.tasks()
+    episodes = []
+    bar = tqdm(tasks, desc="episodes", disable=not configurator.progress)
+    for i, options in enumerate(bar):
+        frames = [] if i < gifs else None
+        result = run_episode(agent, env, cfg.task.seed + i, options, cfg.task.max_steps, frames)
+        if frames:
+            save_gif(frames, out_dir / f"episode_{i}.gif")
+        episodes.append({"task": options, **result.as_dict()})
+        bar.set_postfix(success=f"{np.mean([e['success'] for e in episodes]):.3f}")
+    summary = summarize(episodes, agent)
+    summary["planner"] = cfg.planner.kind if agent.actor.mode == 2 else "mode-1 policy"
+    (out_dir / "episodes.json").write_text(json.dumps(episodes) + "\n")
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    plot_trajectories(
+        episodes[:16], out_dir / "trajectories.png", configurator.world_cfg.data.image_size
+    )
+    (out_dir / "report.md").write_text(report(summary, configurator))
+    return summary
+
+
+def summarize(episodes: list[dict], agent) -> dict:
+    successes = sum(e["success"] for e in episodes)
+    low, high = wilson_interval(successes, len(episodes))
+    replans = np.concatenate([e["replan_seconds"] for e in episodes]) * 1e3
+    decisions = np.concatenate([e["decision_seconds"] for e in episodes]) * 1e3
+    steps = [e["steps"] for e in episodes if e["success"]]
+    return {
+        "episodes": len(episodes),
+        "success_rate": successes / len(episodes),
+        "success_ci95": [low, high],
+        "median_steps_successful": float(np.median(steps)) if steps else float("nan"),
+        "replans": int(len(replans)),
+        "replan_ms_median": float(np.median(replans)) if len(replans) else float("nan"),
+        "replan_ms_p95": float(np.percentile(replans, 95)) if len(replans) else float("nan"),
+        "decision_ms_median": float(np.median(decisions)),
+        "imagined_steps_per_replan": agent.actor.compute_per_replan(),
+    }
+
+
+def report(summary: dict, configurator) -> str:
+    cfg = configurator.cfg
+    rows = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in summary.items())
+    return (
+        f"# Planning evaluation\n\n"
+        f"- world model: `{configurator.run_dir}`\n- env: `{configurator.env_id}`\n"
+        f"- tasks: {cfg.task.episodes} episodes from seed {cfg.task.seed}; start and goal in "
+        f"different rooms (`hjepa.envs.tasks`); budget {cfg.task.max_steps} steps\n"
+        f"- success: the agent comes within 4.5 px of the goal (the env terminates)\n"
+        f"- agent: mode {summary['planner']}, planner `{_fmt(vars(cfg.planner))}`, cost "
+        f"`{_fmt(vars(cfg.cost))}`\n\n"
+        f"| metric | value |\n|---|---|\n{rows}\n\n"
+        f"![trajectories](trajectories.png)\n"
+    )
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_fmt(v)}" for k, v in value.items())
+    return str(value)

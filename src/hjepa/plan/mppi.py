@@ -1,0 +1,50 @@
+"""Model-predictive path integral: perturb the plan, average the perturbations weighted by
+exp(-cost / temperature), repeat. The temperature is relative to each batch element's cost
+spread, so one setting works across cost scales."""
+
+import torch
+
+from hjepa.plan.problem import PlanningModel, SequencePlanner, best_of
+
+
+class MPPIPlanner(SequencePlanner):
+    def __init__(
+        self,
+        horizon: int = 8,
+        iterations: int = 3,
+        samples: int = 128,
+        std: float = 0.5,
+        temperature: float = 0.1,
+        seed: int = 0,
+    ):
+        super().__init__(horizon, iterations)
+        self.samples, self.std, self.temperature = (
+            max(int(samples), 2),
+            float(std),
+            float(temperature),
+        )
+        self.generator = torch.Generator().manual_seed(seed)
+
+    @torch.no_grad()
+    def plan(self, model: PlanningModel, state, goal, warm_start=None):
+        bound, batch = model.max_action, state.shape[0]
+        mean = self.initial_plan(model, batch, warm_start, state.device)
+        best, best_cost = mean, model.cost(state, goal, mean[:, None])[:, 0]
+        for _ in range(self.iterations):
+            noise = torch.randn((batch, self.samples, *mean.shape[1:]), generator=self.generator)
+            samples = (mean[:, None] + self.std * bound * noise.to(state.device)).clamp(
+                -bound, bound
+            )
+            samples[:, 0] = mean
+            cost = model.cost(state, goal, samples)
+            spread = (
+                cost.max(1, keepdim=True).values - cost.min(1, keepdim=True).values
+            ).clamp_min(1e-8)
+            weights = torch.softmax(-cost / (self.temperature * spread), dim=1)
+            mean = (weights[..., None, None] * samples).sum(1)
+            candidate, candidate_cost = best_of(samples, cost)
+            better = candidate_cost < best_cost
+            best = torch.where(better[:, None, None], candidate, best)
+            best_cost = torch.where(better, candidate_cost, best_cost)
+        evaluations = 1 + self.iterations * self.samples
+        return best, {"cost": best_cost, "evaluations": evaluations}

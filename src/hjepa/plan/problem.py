@@ -1,0 +1,57 @@
+"""What a planner optimizes: the `PlanningModel` protocol, shared checks, and the registry."""
+
+from typing import Protocol
+
+import torch
+
+from hjepa.errors import ConfigError, ShapeError
+
+
+class PlanningModel(Protocol):
+    action_dim: int
+    max_action: float  # actions live in the box [-max_action, max_action]^action_dim
+
+    def cost(self, state: torch.Tensor, goal: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
+        """Cost [B, N] of N candidate action sequences [B, N, H, A] from each state to its goal."""
+        ...
+
+
+class SequencePlanner:
+    """Shared parts of the planners: horizon, budget checks, warm start and the bound."""
+
+    def __init__(self, horizon: int, iterations: int):
+        if int(horizon) < 1:
+            raise ConfigError(f"planner horizon must be >= 1, got {horizon}")
+        if int(iterations) < 1:
+            raise ConfigError(f"planner budget must be >= 1 iteration, got {iterations}")
+        self.horizon, self.iterations = int(horizon), int(iterations)
+
+    def initial_plan(self, model: PlanningModel, batch: int, warm_start, device) -> torch.Tensor:
+        """The warm start [B, H, A] checked and clipped to the bounds, or zeros."""
+        shape = (batch, self.horizon, model.action_dim)
+        if warm_start is None:
+            return torch.zeros(shape, device=device)
+        if tuple(warm_start.shape) != shape:
+            raise ShapeError(f"warm_start: expected shape {shape}, got {tuple(warm_start.shape)}")
+        return warm_start.to(device).clamp(-model.max_action, model.max_action)
+
+
+def best_of(actions: torch.Tensor, costs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The lowest-cost sequence per batch element: actions [B, N, H, A], costs [B, N] ->
+    ([B, H, A], [B])."""
+    best = costs.argmin(dim=1)
+    rows = torch.arange(len(best), device=best.device)
+    return actions[rows, best], costs[rows, best]
+
+
+def build_planner(kind: str, **kwargs):
+    """A planner by name: 'gradient', 'cem' or 'mppi', with its keyword arguments."""
+    from hjepa.plan import CEMPlanner, GradientPlanner, MPPIPlanner
+
+    planners = {"gradient": GradientPlanner, "cem": CEMPlanner, "mppi": MPPIPlanner}
+    if kind not in planners:
+        raise ConfigError(f"unknown planner {kind!r}; choose from {sorted(planners)}")
+    try:
+        return planners[kind](**kwargs)
+    except TypeError as err:
+        raise ConfigError(f"planner {kind!r}: {err}") from None
