@@ -50,10 +50,15 @@ def test_critic_learns_step_distances_on_a_chain():
         assert float(critic(codes[:1], codes[-1:])) > 9.0
 
 
-def test_pairs_never_cross_episodes():
-    episodes = [torch.full((5, 1), 0.0), torch.full((7, 1), 1.0)]
+def test_pairs_stay_inside_episodes_and_groups():
+    episodes = [torch.full((5, 1), float(i)) for i in range(4)]
     anchors, nexts, others = EpisodePairs(episodes).sample(500)
     assert torch.equal(anchors, nexts) and torch.equal(anchors, others)
+    # episodes 0 and 2 share a layout (group 7), 1 and 3 another (group 1)
+    anchors, nexts, others = EpisodePairs(episodes, groups=[7, 1, 7, 1]).sample(2000)
+    assert torch.equal(anchors, nexts)
+    assert set((anchors.flatten() % 2 == others.flatten() % 2).tolist()) == {True}
+    assert (anchors != others).any()  # pairs do cross episodes within a group
 
 
 def test_critic_bad_inputs():

@@ -51,7 +51,7 @@ def test_collect_train_evaluate(tmp_path, overrides):
     train_set, held = build_dataset(cfg), build_dataset(cfg, "held_out")
     assert set(train_set.episodes).isdisjoint(held.episodes)
     names = train_set.store.state_names
-    out = evaluate_world_model(model, train_set, held, result.run_dir / "eval", names, 16)
+    out = evaluate_world_model(model, train_set, held, result.run_dir / "eval", names, 16, 200)
     assert len(out["rollout_position_rmse_px"]) == 4
     assert (result.run_dir / "eval" / "rollout_error.png").stat().st_size > 1000
     saved = json.loads((result.run_dir / "eval" / "eval.json").read_text())

@@ -72,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--out", help="output folder (default <run>/plan/<planner or mode1>)")
     plan.set_defaults(func=_plan)
 
+    demo = sub.add_parser("demo", help="collect -> train -> plan on Two-Rooms, end to end")
+    demo.add_argument("--run-dir", default="runs", help="where the run folder goes")
+    demo.add_argument("--name", default="demo_two_rooms", help="run folder name")
+    demo.add_argument("--episodes", type=int, help="goal-reaching episodes (default 200)")
+    demo.add_argument("--smoke", action="store_true", help="tiny sizes: checks the pipeline")
+    demo.set_defaults(func=_demo)
+
     collect = sub.add_parser("collect", help="collect trajectories from a simulator into a store")
     collect.add_argument("env_id", help="e.g. hjepa/TwoRooms-v0")
     collect.add_argument("--out", required=True, help="store folder to create (or append to)")
@@ -114,6 +121,14 @@ def _plan(args) -> int:
     out = args.out or os.path.join(args.run, "plan", name)
     summary = evaluate_agent(configurator, out)
     print_plan_summary(summary, out)
+    return 0
+
+
+def _demo(args) -> int:
+    from hjepa.demo import run_demo
+
+    summary = run_demo(args.run_dir, args.name, args.episodes, args.smoke)
+    print_plan_summary(summary, os.path.dirname(summary["report"]))
     return 0
 
 

@@ -90,13 +90,16 @@ class Agent:
 
     def act(self, obs) -> tuple[np.ndarray, dict]:
         """One decision: action [A] (or [B, A]) as float32 numpy, and the actor's info plus
-        "seconds", the wall time from observation to action (perception + actor)."""
+        "seconds", the wall time from observation to action (perception + actor), and
+        "actor_seconds", the actor's share."""
         if self.goal is None:
             raise ConfigError("agent.reset(goal_obs) must be called before act()")
         start = time.perf_counter()
         state = self.perceive(obs)
+        perceived = time.perf_counter()
         action, info = self.actor.act(state, self.goal.expand_as(state))
-        info["seconds"] = time.perf_counter() - start
+        done = time.perf_counter()
+        info["seconds"], info["actor_seconds"] = done - start, done - perceived
         with torch.inference_mode():
             realized = float(self.cost.state_cost(state, self.goal)[0])
         self.memory.record(state[0], self.goal[0], action[0].detach(), info["cost"], realized)
@@ -109,7 +112,8 @@ class EpisodeResult:
     success: bool
     steps: int
     positions: np.ndarray  # [T + 1, 2] agent positions when the env reports them, else empty
-    decision_seconds: list[float]  # every step's decision time
+    decision_seconds: list[float]  # every step's observation-to-action time
+    actor_seconds: list[float]  # every step's actor time (planner or policy, no perception)
     replan_seconds: list[float]  # decision times of the steps that (re)planned
     final_distance: float = float("nan")
 
@@ -137,10 +141,11 @@ def run_episode(
     positions = [info["agent_pos"]] if "agent_pos" in info else []
     if frames is not None:
         frames.append(env.render())
-    decisions, replans, terminated = [], [], False
+    decisions, actor, replans, terminated = [], [], [], False
     for _ in range(max_steps):
         action, decision = agent.act(obs)
         decisions.append(decision["seconds"])
+        actor.append(decision["actor_seconds"])
         if decision["planned"]:
             replans.append(decision["seconds"])
         obs, _, terminated, truncated, info = env.step(action)
@@ -155,6 +160,7 @@ def run_episode(
         steps=len(decisions),
         positions=np.asarray(positions, dtype=np.float32).reshape(-1, 2),
         decision_seconds=decisions,
+        actor_seconds=actor,
         replan_seconds=replans,
         final_distance=float(info.get("distance", float("nan"))),
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gymnasium
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -25,6 +26,10 @@ from hjepa.agent.memory import ShortTermMemory
 from hjepa.agent.policy import ReactivePolicy, distill
 from hjepa.config import to_dict
 from hjepa.data.windows import split_episodes
+from hjepa.envs import make_sim
+from hjepa.envs.arena import layout_key
+from hjepa.envs.collect import run_episodes
+from hjepa.envs.policies import load_policy
 from hjepa.envs.tasks import goal_tasks
 from hjepa.errors import CheckpointError, ConfigError
 from hjepa.experiment import load_run, trajectory_store
@@ -40,8 +45,8 @@ PLANNER_KEYS = {
 @dataclass
 class PlannerConfig:
     kind: str = "mppi"  # gradient | cem | mppi
-    horizon: int = 8
-    iterations: int = 3  # the budget: optimization steps / sampling rounds per replan
+    horizon: int = 4
+    iterations: int = 2  # the budget: optimization steps / sampling rounds per replan
     samples: int = 128  # cem, mppi
     elites: int = 16  # cem
     std: float = 0.5  # cem, mppi: sampling spread, as a fraction of the action bound
@@ -57,18 +62,23 @@ class CostConfig:
     energy: str = "sum"  # sum over the horizon | last step
     action_weight: float = 0.0
     critic_weight: float = 1.0  # 0 = no critic (plain latent-energy planning)
-    critic_mode: str = "sum"
+    critic_mode: str = "last"  # the critic as terminal cost (cost-to-go past the horizon)
 
 
 @dataclass
 class CriticConfig:
-    steps: int = 3000
+    steps: int = 6000
     batch: int = 1024
     lr: float = 0.001
-    hidden: int = 256
+    hidden: int = 128
     embed_dim: int = 64
     local_weight: float = 100.0
-    across_episodes: bool = False  # push apart pairs from different episodes (one fixed layout)
+    # Besides the store's training episodes: fresh random walks from the simulator, encoded on
+    # the fly, `walks_per_layout` of them through each layout. States of episodes with the same
+    # layout (the same wall channel) are paired, so pairs meet on both sides of every wall.
+    walks: int = 400
+    walk_steps: int = 200
+    walks_per_layout: int = 20
 
 
 @dataclass
@@ -153,12 +163,11 @@ class Configurator:
         if not self._load("critic", critic, settings):
             train_critic(
                 critic,
-                self.latent_episodes(),
+                *self.latent_episodes(),
                 c.steps,
                 c.batch,
                 c.lr,
                 local_weight=c.local_weight,
-                across_episodes=c.across_episodes,
                 seed=self.world_cfg.train.seed,
                 progress=self.progress,
             )
@@ -195,17 +204,40 @@ class Configurator:
         return policy.eval().requires_grad_(False)
 
     @torch.no_grad()
-    def latent_episodes(self) -> list[torch.Tensor]:
-        """Latent trajectories [T, D] of the store's training episodes (never the held-out)."""
+    def latent_episodes(self) -> tuple[list[torch.Tensor], list[bytes]]:
+        """Latent trajectories [T, D] and their layouts (`layout_key`): the store's training
+        episodes (never the held-out ones), then fresh random walks."""
         store = trajectory_store(self.world_cfg)
         train, _ = split_episodes(
             len(store), self.world_cfg.data.held_out, self.world_cfg.train.seed
         )
-        episodes = []
+        episodes, layouts = [], []
         for ep in tqdm(train, desc="encoding episodes", disable=not self.progress, leave=False):
-            obs = torch.from_numpy(store.episode(ep)["obs"])
-            episodes.append(self.world_model.encode(obs))
-        return episodes
+            obs = store.episode(ep)["obs"]
+            episodes.append(self.world_model.encode(torch.from_numpy(obs)))
+            layouts.append(layout_key(obs))
+        c = self.cfg.critic
+        walks, walk_layouts = self.random_walks(c.walks, c.walk_steps, c.walks_per_layout)
+        return episodes + walks, layouts + walk_layouts
+
+    @torch.no_grad()
+    def random_walks(self, walks: int, steps: int, per_layout: int):
+        """Latents [steps + 1, D] of `walks` episodes of the store's policy in the simulator,
+        `per_layout` at a time through one layout (where the env can share one), and the
+        layout key of each."""
+        d = self.world_cfg.data
+        rng = np.random.default_rng([self.world_cfg.train.seed, 1])
+        policy = load_policy(d.policy, self.world_model.action_dim)
+        episodes, layouts = [], []
+        starts = range(0, walks, per_layout)
+        for start in tqdm(starts, desc="random walks", disable=not self.progress, leave=False):
+            sim = make_sim(self.env_id, min(per_layout, walks - start), **d.env_kwargs)
+            sim.rng = rng
+            shared = sim.shared_layout() if hasattr(sim, "shared_layout") else None
+            obs = run_episodes(sim, policy, rng, steps, options=shared)["obs"]
+            episodes.extend(self.world_model.encode(torch.from_numpy(obs)).unbind(0))
+            layouts.extend(layout_key(walk) for walk in obs)
+        return episodes, layouts
 
     def _path(self, name: str) -> Path:
         return self.run_dir / "agent" / f"{name}.pt"

@@ -4,12 +4,13 @@
 
 Trained without labels from trajectories (quasimetric-style, after QRL): every recorded step
 must stay within one unit, d(s_t, s_t+1) <= 1 (a squared hinge), while pairs of states from the
-same episode (or, with `across_episodes=True` when every episode shares one layout, from any
-two episodes) are pushed apart, up to a cap, with a saturating penalty softplus(cap - d). The
+same group of episodes are pushed apart, up to a cap, with a saturating penalty
+softplus(cap - d). The
 largest distances consistent with "one step costs at most 1" are the shortest-path step counts,
 so d learns how many steps separate two states, walls included, which the latent L2 distance
-does not know. By default pairs are drawn within episodes so that layouts drawn per episode
-never mix.
+does not know. A group is a set of episodes that share one layout (by default each episode is
+its own group), so that pairs never mix layouts drawn per episode; pairs from many walks through
+one layout teach the most, as they meet on both sides of every wall.
 Used as the cost-to-go past the planning horizon (`CostModule`).
 """
 
@@ -45,29 +46,41 @@ def distance(fs: torch.Tensor, fg: torch.Tensor) -> torch.Tensor:
 
 
 class EpisodePairs:
-    """Samples (s_t, s_t+1) and (s_t, s_t') pairs from episodes of latents, each [T_i, D]."""
+    """Samples (s_t, s_t+1) pairs within episodes of latents (each [T_i, D]) and (s_t, s')
+    pairs with s' uniform over the episodes of s_t's group (`groups[i]`: episode i's group;
+    default: one group per episode)."""
 
-    def __init__(self, episodes: list[torch.Tensor], seed: int = 0, across_episodes=False):
-        episodes = [e for e in episodes if len(e) >= 2]
-        if not episodes:
+    def __init__(self, episodes: list[torch.Tensor], groups: list | None = None, seed: int = 0):
+        groups = list(range(len(episodes))) if groups is None else list(groups)
+        ids = {key: i for i, key in enumerate(dict.fromkeys(groups))}  # any hashable -> int
+        groups = [ids[key] for key in groups]
+        if len(groups) != len(episodes):
+            raise ConfigError(f"{len(groups)} group ids for {len(episodes)} episodes")
+        kept = sorted(
+            (g, i) for i, (g, e) in enumerate(zip(groups, episodes, strict=True)) if len(e) >= 2
+        )
+        if not kept:
             raise ConfigError("critic training needs at least one episode of 2 or more states")
-        self.states = torch.cat(episodes)
-        lengths = torch.tensor([len(e) for e in episodes])
-        self.starts = torch.cumsum(lengths, 0) - lengths
-        self.lengths, self.across_episodes = lengths, across_episodes
+        self.states = torch.cat([episodes[i] for _, i in kept])  # each group's episodes adjacent
+        lengths = torch.tensor([len(episodes[i]) for _, i in kept])
+        self.starts, self.lengths = torch.cumsum(lengths, 0) - lengths, lengths
+        ids = torch.tensor([g for g, _ in kept])
+        first = torch.cat([torch.ones(1, dtype=torch.bool), ids[1:] != ids[:-1]])
+        group_index = torch.cumsum(first.long(), 0) - 1
+        group_start = self.starts[first]
+        group_len = torch.zeros(int(group_index[-1]) + 1, dtype=torch.long).index_add_(
+            0, group_index, lengths
+        )
+        self.group_start, self.group_len = group_start[group_index], group_len[group_index]
         self.generator = torch.Generator().manual_seed(seed)
 
     def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(anchors, next states, same-episode random states), each [batch, D]."""
+        """(anchors, next states, same-group random states), each [batch, D]."""
         g = self.generator
         ep = torch.multinomial(self.lengths.float() - 1, batch, replacement=True, generator=g)
-        length, start = self.lengths[ep], self.starts[ep]
-        t = (torch.rand(batch, generator=g) * (length - 1)).long()
-        s = self.states
-        if self.across_episodes:
-            return s[start + t], s[start + t + 1], s[torch.randint(len(s), (batch,), generator=g)]
-        other = (torch.rand(batch, generator=g) * length).long()
-        return s[start + t], s[start + t + 1], s[start + other]
+        t = self.starts[ep] + (torch.rand(batch, generator=g) * (self.lengths[ep] - 1)).long()
+        other = self.group_start[ep] + (torch.rand(batch, generator=g) * self.group_len[ep]).long()
+        return self.states[t], self.states[t + 1], self.states[other]
 
 
 def critic_loss(critic, anchors, nexts, others, cap: float, local_weight: float):
@@ -84,22 +97,23 @@ def critic_loss(critic, anchors, nexts, others, cap: float, local_weight: float)
 def train_critic(
     critic: DistanceCritic,
     episodes: list[torch.Tensor],
+    groups: list | None = None,
     steps: int = 3000,
     batch: int = 1024,
     lr: float = 1e-3,
     cap: float | None = None,
     local_weight: float = 100.0,
-    across_episodes: bool = False,
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
     """Fit the critic on episodes of latents (each [T_i, D]); returns the final metrics.
 
-    `cap` (default: the longest episode) bounds the distances that are pushed apart.
+    `groups`: a group id per episode, equal for episodes that share a layout (default: one
+    group each). `cap` (default: the longest episode) bounds the distances pushed apart.
     """
     if int(steps) < 1:
         raise ConfigError(f"critic steps must be >= 1, got {steps}")
-    pairs = EpisodePairs(episodes, seed, across_episodes)
+    pairs = EpisodePairs(episodes, groups, seed)
     cap = float(cap or pairs.lengths.max())
     opt = torch.optim.AdamW(critic.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)

@@ -57,4 +57,4 @@ def distill(
         sched.step()
         bar.set_postfix(mse=f"{loss.item():.4f}")
     policy.eval().requires_grad_(False)
-    return float(loss)
+    return loss.item()

@@ -84,16 +84,19 @@ def episode_buffers(episodes: int, steps: int, sim) -> dict:
     }
 
 
-def run_episodes(sim, policy, rng: np.random.Generator, steps: int, out: dict | None = None):
+def run_episodes(
+    sim, policy, rng: np.random.Generator, steps: int, out: dict | None = None, options=None
+):
     """Run `sim.num_envs` episodes of `steps` steps; arrays shaped [N, steps + 1, ...].
 
+    `options` are passed to `sim.reset` (e.g. one layout for every env).
     Fills and returns `out` (from `episode_buffers`) or fresh arrays. The action at the last
     frame of each episode is NaN (no action follows it).
     """
     n = sim.num_envs
     out = episode_buffers(n, steps, sim) if out is None else out
     obs_buf, action_buf, state_buf = out["obs"], out["actions"], out["states"]
-    obs, states = sim.reset(seed=int(rng.integers(2**63 - 1)))
+    obs, states = sim.reset(seed=int(rng.integers(2**63 - 1)), options=options)
     policy.reset(n, rng)
     for t in range(steps):
         obs_buf[:, t], state_buf[:, t] = obs, states

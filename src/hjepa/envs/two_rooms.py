@@ -176,6 +176,11 @@ class TwoRoomsSim(ArenaSim):
         low, high = room_boxes(self.size, self._layout[:, 0], rooms)
         return sample_in_mask(self.rng, ~self._walls, low, high)
 
+    def shared_layout(self) -> dict:
+        """Reset options giving every env one layout, drawn as a reset would draw it."""
+        wall_x, door_y = self.draw_layout()
+        return {"wall_x": int(wall_x[0]), "door_y": int(door_y[0])}
+
     def room_of_agents(self) -> np.ndarray:
         """Room int64 [N] (0 = left, 1 = right) of each agent now."""
         return room_of(self.states())

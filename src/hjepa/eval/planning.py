@@ -8,8 +8,9 @@
       episode_<i>.gif     the first `gifs` episodes as the env renders them
 
 Latency is the wall time of one replanning step (encode the observation, plan, return the first
-action), measured per decision on one episode at a time; the compute is the number of imagined
-predictor steps per replan (candidate sequences x horizon).
+action), measured per decision on one episode at a time; `actor_ms` leaves out the perception
+(the encoder), which Mode-1 and Mode-2 share. The compute is the number of imagined predictor
+steps per replan (candidate sequences x horizon).
 """
 
 import json
@@ -68,6 +69,7 @@ def summarize(episodes: list[dict], agent) -> dict:
     low, high = wilson_interval(successes, len(episodes))
     replans = np.concatenate([e["replan_seconds"] for e in episodes]) * 1e3
     decisions = np.concatenate([e["decision_seconds"] for e in episodes]) * 1e3
+    actor = np.concatenate([e["actor_seconds"] for e in episodes]) * 1e3
     steps = [e["steps"] for e in episodes if e["success"]]
     return {
         "episodes": len(episodes),
@@ -78,6 +80,7 @@ def summarize(episodes: list[dict], agent) -> dict:
         "replan_ms_median": float(np.median(replans)) if len(replans) else float("nan"),
         "replan_ms_p95": float(np.percentile(replans, 95)) if len(replans) else float("nan"),
         "decision_ms_median": float(np.median(decisions)),
+        "actor_ms_median": float(np.median(actor)),
         "imagined_steps_per_replan": agent.actor.compute_per_replan(),
     }
 

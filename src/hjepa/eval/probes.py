@@ -57,11 +57,13 @@ class MLPProbe(nn.Module):
 class GroupedProbe(nn.Module):
     """One probe of kind `probe_cls` per quantity: columns (0, 1) together, then one per column."""
 
-    def __init__(self, probe_cls, z: torch.Tensor, y: torch.Tensor):
+    def __init__(self, probe_cls, z: torch.Tensor, y: torch.Tensor, **probe_kwargs):
         super().__init__()
         first = list(range(min(2, y.shape[1])))
         self.groups = [first, *([c] for c in range(len(first), y.shape[1]))]
-        self.probes = nn.ModuleList(probe_cls(z, y[:, cols]) for cols in self.groups)
+        self.probes = nn.ModuleList(
+            probe_cls(z, y[:, cols], **probe_kwargs) for cols in self.groups
+        )
 
     def forward(self, z: torch.Tensor, groups: int | None = None) -> torch.Tensor:
         """Predictions [N, S] (or of only the first `groups` quantities' columns)."""

@@ -47,11 +47,13 @@ def encode_windows(model, dataset, max_windows: int, seed: int = 0) -> dict:
     return {"z": torch.cat(latents), "states": torch.cat(states), "actions": torch.cat(actions)}
 
 
-def evaluate_world_model(model, train_set, held_set, out_dir: Path, state_names, windows=2000):
+def evaluate_world_model(
+    model, train_set, held_set, out_dir: Path, state_names, windows=2000, probe_steps=3000
+):
     """Probe and rollout metrics, saved as `eval.json` and plots in `out_dir`; returns them.
 
-    Probes are fitted on up to `windows` training windows and scored on up to `windows` // 3
-    held-out ones.
+    Probes are fitted on up to `windows` training windows (MLP probes for `probe_steps` Adam
+    steps) and scored on up to `windows` // 3 held-out ones.
     """
     model.eval()
     train = encode_windows(model, train_set, windows)
@@ -59,7 +61,7 @@ def evaluate_world_model(model, train_set, held_set, out_dir: Path, state_names,
     z, states = train["z"].flatten(0, 1), train["states"].flatten(0, 1)
     probes = {
         "linear": GroupedProbe(LinearProbe, z, states),
-        "mlp": GroupedProbe(MLPProbe, z, states),
+        "mlp": GroupedProbe(MLPProbe, z, states, steps=probe_steps),
     }
     held_z, held_states = held["z"].flatten(0, 1), held["states"].flatten(0, 1)
     result = {"state_names": list(state_names), "probe_rmse": {}, "position_rmse_px": {}}

@@ -1,0 +1,87 @@
+"""Two-Rooms goal reaching with the world models trained by `benchmarks/world_model.py`.
+
+    python benchmarks/planning.py [--only main|compare|mode1] [--episodes N]
+
+Protocol (`hjepa.envs.tasks`): start and goal in different rooms, 200-step budget, success =
+within 4.5 px of the goal. The same seeded episodes for every row of a table.
+- main: the agent preset (`configs/agent_two_rooms.yaml`: MPPI + critic) on the fixed-wall and
+  the random-wall world model, 200 episodes each. Targets: >= 99 % (fixed), >= 98 % (random),
+  median latency per replanning step <= 10 ms.
+- compare (fixed wall): gradient descent vs CEM vs MPPI, each with the critic and with plain
+  latent energy (|s - g|^2, no critic).
+- mode1: the Mode-1 policy distilled from Mode-2, against Mode-2 on the same episodes. Target:
+  >= 90 % of Mode-2's success at >= 50x lower actor latency.
+Latency: observation to action (encoder + actor), one episode at a time; `actor ms` leaves out
+the encoder, which both modes share.
+"""
+
+import argparse
+
+from common import ROOT, save
+from hjepa.agent.configurator import AgentConfig, Configurator
+from hjepa.config import load_config
+from hjepa.eval.planning import evaluate_agent
+
+RUNS = ROOT / "runs" / "benchmarks"
+PRESET = ROOT / "configs" / "agent_two_rooms.yaml"
+MODELS = {"fixed wall": RUNS / "two_rooms", "random wall": RUNS / "two_rooms_random_wall"}
+NO_CRITIC = ["cost.critic_weight=0", "cost.energy_weight=1"]
+
+
+def evaluate(model: str, label: str, overrides: list[str], episodes: int, mode: int = 2) -> dict:
+    cfg = load_config(PRESET, [f"task.episodes={episodes}", *overrides], root=AgentConfig)
+    run = MODELS[model]
+    configurator = Configurator(cfg, run)
+    out = run / "plan" / label.replace(" ", "_").replace(",", "")
+    s = evaluate_agent(configurator, out, mode=mode)
+    low, high = s["success_ci95"]
+    return {
+        "world model": model,
+        "agent": label,
+        "episodes": s["episodes"],
+        "success %": 100 * s["success_rate"],
+        "95 % CI": f"{100 * low:.1f} - {100 * high:.1f}",
+        "median steps": s["median_steps_successful"],
+        "replan ms (median)": s["replan_ms_median"],
+        "replan ms (p95)": s["replan_ms_p95"],
+        "actor ms (median)": s["actor_ms_median"],
+        "imagined steps / replan": s["imagined_steps_per_replan"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", choices=["main", "compare", "mode1"], action="append")
+    parser.add_argument("--episodes", type=int, default=200)
+    args = parser.parse_args()
+    tables = args.only or ["main", "compare", "mode1"]
+    n = args.episodes
+    if "main" in tables:
+        rows = []
+        for model in MODELS:
+            rows.append(evaluate(model, "MPPI + critic", [], n))
+            save("planning_main", rows, NOTES)
+    if "compare" in tables:
+        rows = []
+        for kind in ("gradient", "cem", "mppi"):
+            for critic, extra in (("critic", []), ("latent energy", NO_CRITIC)):
+                label = f"{kind}, {critic}"
+                rows.append(evaluate("fixed wall", label, [f"planner.kind={kind}", *extra], n))
+                save("planning_compare", rows, NOTES)
+    if "mode1" in tables:
+        rows = []
+        for model in MODELS:
+            rows.append(evaluate(model, "Mode-2 (MPPI + critic)", [], n))
+            rows.append(evaluate(model, "Mode-1 policy", [], n, mode=1))
+            save("planning_mode1", rows, NOTES)
+
+
+NOTES = (
+    "2 CPU cores, fp32, one episode at a time, nothing else running. Start and goal in "
+    "different rooms, 200-step budget, success = within 4.5 px of the goal; the same seeded "
+    "episodes in every row. Reports: `runs/benchmarks/<model>/plan/<agent>/report.md`."
+)
+
+
+if __name__ == "__main__":
+    main()

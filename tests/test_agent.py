@@ -1,0 +1,160 @@
+"""The six-module agent: cost, memory, Mode-1 distillation, the loop, the demo and bad input."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from hjepa.agent.configurator import AgentConfig, Configurator
+from hjepa.agent.cost import CostModule
+from hjepa.agent.critic import DistanceCritic
+from hjepa.agent.memory import ShortTermMemory
+from hjepa.agent.policy import ReactivePolicy, distill
+from hjepa.cli import main
+from hjepa.config import load_config
+from hjepa.demo import run_demo
+from hjepa.envs.tasks import goal_tasks
+from hjepa.errors import ConfigError, HjepaError, ShapeError
+from hjepa.eval.planning import wilson_interval
+
+
+def test_cost_terms_match_a_direct_computation():
+    torch.manual_seed(0)
+    states, goal, actions = torch.randn(2, 3, 4, 5), torch.randn(2, 5), torch.randn(2, 3, 4, 2)
+    critic = DistanceCritic(5, hidden=8, embed_dim=4)
+    energy = (states - goal[:, None, None]).pow(2).sum(-1)
+    togo = critic(states, goal[:, None, None].expand_as(states))
+    cost = CostModule(0.5, "sum", 0.1, critic, 2.0, "last")(states, goal, actions)
+    expected = 0.5 * energy.sum(-1) + 2.0 * togo[..., -1] + 0.1 * actions.pow(2).sum((-1, -2))
+    assert torch.allclose(cost, expected, atol=1e-5)
+    last = CostModule(1.0, "last", critic=None)(states, goal, actions)
+    assert torch.allclose(last, energy[..., -1])
+    with pytest.raises(ConfigError, match="energy"):
+        CostModule(energy="mean")
+
+
+def test_memory_records_and_forgets_the_oldest_episodes():
+    memory = ShortTermMemory(capacity=5)
+    for episode in range(3):
+        memory.start_episode()
+        for t in range(2):
+            memory.record(torch.full((3,), float(episode)), torch.zeros(3), torch.ones(2), 1.0, t)
+    assert len(memory) == 4 and len(memory.episodes()) == 2
+    assert memory.episodes()[0][0, 0] == 1.0  # episode 0 was dropped
+    decisions = memory.decisions()
+    assert decisions["state"].shape == (4, 3) and decisions["action"].shape == (4, 2)
+    assert memory.episode()["realized_cost"].tolist() == [0.0, 1.0]
+
+
+def test_distillation_fits_the_teacher_and_respects_bounds():
+    torch.manual_seed(0)
+    states, goals = torch.randn(512, 4), torch.randn(512, 4)
+    actions = (0.5 * (goals - states)[:, :2]).clamp(-1, 1)
+    policy = ReactivePolicy(4, 2, max_action=1.0, hidden=64)
+    data = {"state": states, "goal": goals, "action": actions}
+    with torch.no_grad():
+        before = float((policy(states, goals) - actions).pow(2).sum(-1).mean())
+    after = distill(policy, data, steps=400, batch=128, lr=3e-3, progress=False)
+    assert after < 0.1 * before
+    assert policy(100 * states, goals).abs().max() <= 1.0
+    with pytest.raises(ShapeError, match="policy"):
+        policy(states, goals[:, :3])
+
+
+def test_wilson_interval():
+    low, high = wilson_interval(200, 200)
+    assert high == pytest.approx(1.0) and low == pytest.approx(0.9812, abs=1e-4)
+    low, high = wilson_interval(50, 100)
+    assert (low, high) == pytest.approx((0.4038, 0.5962), abs=1e-4)
+
+
+def test_task_sets_are_seeded_and_cross_rooms():
+    tasks = goal_tasks("hjepa/TwoRoomsRandomWall-v0", 20, seed=3)
+    assert tasks == goal_tasks("hjepa/TwoRoomsRandomWall-v0", 20, seed=3)
+    assert len({t["wall_x"] for t in tasks}) > 1
+    for t in tasks:
+        centre = t["wall_x"] + 0.5
+        assert (t["start"][0] < centre) != (t["goal"][0] < centre)
+    with pytest.raises(ConfigError, match="no goal-reaching task set"):
+        goal_tasks("hjepa/Maze-v0", 2, 0)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The demo's smoke version: collect, train, critic, plan, report."""
+    root = tmp_path_factory.mktemp("demo")
+    summary = run_demo(str(root), "demo", smoke=True)
+    return root / "demo", summary
+
+
+def test_demo_smoke_runs_every_stage(demo_run):
+    run, summary = demo_run
+    assert summary["episodes"] == 2 and 0.0 <= summary["success_rate"] <= 1.0
+    assert summary["replan_ms_median"] > 0 and summary["imagined_steps_per_replan"] > 0
+    for name in ("report.md", "summary.json", "episodes.json", "trajectories.png", "episode_0.gif"):
+        assert (run / "plan" / name).stat().st_size > 0
+    episodes = json.loads((run / "plan" / "episodes.json").read_text())
+    assert all(e["steps"] <= 10 for e in episodes)
+    assert (run / "agent" / "critic.pt").is_file()
+
+
+def agent_config(*overrides):
+    from hjepa.demo import SMOKE_AGENT
+
+    return load_config("configs/agent_two_rooms.yaml", [*SMOKE_AGENT, *overrides], root=AgentConfig)
+
+
+@pytest.mark.parametrize("planner", ["gradient", "cem", "mppi"])
+def test_every_planner_drives_the_agent_inside_the_bounds(demo_run, planner):
+    run, _ = demo_run
+    configurator = Configurator(agent_config(f"planner.kind={planner}"), run, progress=False)
+    agent = configurator.build()
+    env = configurator.make_env()
+    obs, info = env.reset(seed=0, options=configurator.tasks(1)[0])
+    agent.reset(info["goal_obs"])
+    for _ in range(3):
+        action, decision = agent.act(obs)
+        assert action.shape == (2,) and np.abs(action).max() <= env.action_space.high[0] + 1e-6
+        obs, *_ = env.step(action)
+    assert len(agent.memory) == 3 and decision["seconds"] > 0
+
+
+def test_mode1_policy_is_distilled_from_mode2(demo_run):
+    run, _ = demo_run
+    cfg = agent_config("mode=1", "policy.episodes=2", "policy.steps=5")
+    configurator = Configurator(cfg, run, progress=False)
+    agent = configurator.build()
+    assert agent.actor.mode == 1 and (run / "agent" / "policy.pt").is_file()
+    env = configurator.make_env()
+    obs, info = env.reset(seed=0, options=configurator.tasks(1)[0])
+    agent.reset(info["goal_obs"])
+    action, decision = agent.act(obs)
+    assert action.shape == (2,) and not decision["planned"]
+
+
+def test_bad_agent_input_is_named(demo_run, tmp_path):
+    run, _ = demo_run
+    configurator = Configurator(agent_config(), run, progress=False)
+    agent = configurator.build()
+    with pytest.raises(ShapeError, match="observation"):
+        agent.reset(np.zeros((3, 64, 64), np.uint8))  # a goal image of another env
+    with pytest.raises(ShapeError, match="observation"):
+        agent.reset(np.zeros((2, 32, 32), np.uint8))
+    with pytest.raises(ConfigError, match="budget"):
+        Configurator(agent_config("planner.iterations=0"), run, progress=False).build()
+    with pytest.raises(ConfigError, match="unknown config key planner.budget"):
+        agent_config("planner.budget=3")
+    with pytest.raises(HjepaError):
+        Configurator(agent_config(), tmp_path, progress=False)  # no world model there
+
+
+def test_plan_cli(demo_run, capsys):
+    run, _ = demo_run
+    out = run / "plan_cli"
+    args = ["plan", str(run), "--planner", "cem", "--episodes", "1", "--out", str(out)]
+    code = main([*args, "task.max_steps=5", "critic.steps=20", "critic.walks=4"])
+    assert code == 0 and "success" in capsys.readouterr().out
+    assert (out / "report.md").is_file()
+    assert main(["plan", str(run / "nowhere")]) == 2
+    assert "error" in capsys.readouterr().err
