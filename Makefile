@@ -14,7 +14,7 @@ setup: $(BIN)/hjepa
 
 demo: setup
 	$(BIN)/hjepa info
-	$(BIN)/hjepa train configs/ijepa_shapes.yaml train.steps=100 train.name=demo --overwrite
+	$(BIN)/hjepa demo
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -9,8 +9,9 @@ within 4.5 px of the goal. The same seeded episodes for every row of a table.
   median latency per replanning step <= 10 ms.
 - compare (fixed wall): gradient descent vs CEM vs MPPI, each with the critic and with plain
   latent energy (|s - g|^2, no critic).
-- mode1: the Mode-1 policy distilled from Mode-2, against Mode-2 on the same episodes. Target:
-  >= 90 % of Mode-2's success at >= 50x lower actor latency.
+- mode1 (fixed wall): the Mode-1 policy distilled from Mode-2 (`policy.episodes` Mode-2
+  episodes on other seeds), against Mode-2 on the same episodes. Target: >= 90 % of Mode-2's
+  success at >= 50x lower actor latency.
 Latency: observation to action (encoder + actor), one episode at a time; `actor ms` leaves out
 the encoder, which both modes share.
 """
@@ -44,6 +45,7 @@ def evaluate(model: str, label: str, overrides: list[str], episodes: int, mode: 
         "median steps": s["median_steps_successful"],
         "replan ms (median)": s["replan_ms_median"],
         "replan ms (p95)": s["replan_ms_p95"],
+        "decision ms (median)": s["decision_ms_median"],
         "actor ms (median)": s["actor_ms_median"],
         "imagined steps / replan": s["imagined_steps_per_replan"],
     }
@@ -52,7 +54,8 @@ def evaluate(model: str, label: str, overrides: list[str], episodes: int, mode: 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=["main", "compare", "mode1"], action="append")
-    parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--episodes", type=int, default=200, help="main and mode1 tables")
+    parser.add_argument("--compare-episodes", type=int, default=100, help="compare table")
     args = parser.parse_args()
     tables = args.only or ["main", "compare", "mode1"]
     n = args.episodes
@@ -66,14 +69,14 @@ def main() -> None:
         for kind in ("gradient", "cem", "mppi"):
             for critic, extra in (("critic", []), ("latent energy", NO_CRITIC)):
                 label = f"{kind}, {critic}"
-                rows.append(evaluate("fixed wall", label, [f"planner.kind={kind}", *extra], n))
+                overrides = [f"planner.kind={kind}", *extra]
+                rows.append(evaluate("fixed wall", label, overrides, args.compare_episodes))
                 save("planning_compare", rows, NOTES)
     if "mode1" in tables:
         rows = []
-        for model in MODELS:
-            rows.append(evaluate(model, "Mode-2 (MPPI + critic)", [], n))
-            rows.append(evaluate(model, "Mode-1 policy", [], n, mode=1))
-            save("planning_mode1", rows, NOTES)
+        rows.append(evaluate("fixed wall", "Mode-2 (MPPI + critic)", [], n))
+        rows.append(evaluate("fixed wall", "Mode-1 policy", [], n, mode=1))
+        save("planning_mode1", rows, NOTES)
 
 
 NOTES = (

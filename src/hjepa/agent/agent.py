@@ -38,6 +38,8 @@ class Actor:
             raise ConfigError("the actor needs a planner (Mode-2) or a policy (Mode-1)")
         self.imagination, self.mpc, self.policy = imagination, mpc, policy
         self.mode = 2 if mpc is not None else 1
+        # DAgger: with a student set, Mode-2 only labels the state and the student acts
+        self.student: ReactivePolicy | None = None
 
     def reset(self) -> None:
         if self.mpc is not None:
@@ -50,14 +52,22 @@ class Actor:
         return int(self.mpc.last_info.get("evaluations", 0)) * self.mpc.planner.horizon
 
     def act(self, state: torch.Tensor, goal: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        """Actions [B, A] and {"planned": bool (a new plan was made), "cost": its cost}."""
+        """Actions [B, A] and {"planned": bool (a new plan was made), "cost": its cost}, plus
+        "label" (Mode-2's action) when a DAgger student acts."""
         if self.mode == 1:
             with torch.inference_mode():
                 return self.policy(state, goal), {"planned": False, "cost": 0.0}
         planned = self.mpc.will_replan
         action = self.mpc.act(self.imagination, state, goal)
-        cost = float(self.mpc.last_info.get("cost", torch.zeros(1))[0])
-        return action, {"planned": planned, "cost": cost}
+        info = {
+            "planned": planned,
+            "cost": float(self.mpc.last_info.get("cost", torch.zeros(1))[0]),
+        }
+        if self.student is not None:
+            info["label"] = action
+            with torch.inference_mode():
+                action = self.student(state, goal)
+        return action, info
 
 
 @dataclass
@@ -102,7 +112,8 @@ class Agent:
         info["seconds"], info["actor_seconds"] = done - start, done - perceived
         with torch.inference_mode():
             realized = float(self.cost.state_cost(state, self.goal)[0])
-        self.memory.record(state[0], self.goal[0], action[0].detach(), info["cost"], realized)
+        label = info.pop("label", action)  # what Mode-2 chose, even when a student acted
+        self.memory.record(state[0], self.goal[0], label[0].detach(), info["cost"], realized)
         out = action.detach().cpu().numpy().astype(np.float32)
         return (out[0] if out.shape[0] == 1 else out), info
 

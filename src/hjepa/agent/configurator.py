@@ -83,9 +83,10 @@ class CriticConfig:
 
 @dataclass
 class PolicyConfig:
-    episodes: int = 200  # Mode-2 episodes whose decisions are distilled
+    episodes: int = 200  # episodes per round whose Mode-2 decisions are distilled
+    dagger_rounds: int = 2  # further rounds where the policy acts and Mode-2 labels its states
     steps: int = 3000
-    hidden: int = 256
+    hidden: int = 512
     seed: int = 10_000  # task seed of those episodes (never the evaluation's)
 
 
@@ -186,20 +187,16 @@ class Configurator:
             "critic": to_dict(self.cfg.critic),
         }
         if not self._load("policy", policy, settings):
-            teacher = self.build(mode=2)
-            env = self.make_env()
-            tasks = self.tasks(p.episodes, p.seed)
-            for i, options in enumerate(
-                tqdm(tasks, desc="mode-2 episodes", disable=not self.progress, leave=False)
-            ):
-                run_episode(
-                    teacher,
-                    env,
-                    seed=p.seed + i,
-                    options=options,
-                    max_steps=self.cfg.task.max_steps,
-                )
-            distill(policy, teacher.memory.decisions(), p.steps, progress=self.progress)
+            teacher, env = self.build(mode=2), self.make_env()
+            for round in range(p.dagger_rounds + 1):
+                # round 0: Mode-2 acts; later rounds (DAgger): the policy acts, Mode-2 labels
+                teacher.actor.student = policy if round else None
+                seed = p.seed + round * p.episodes
+                tasks = self.tasks(p.episodes, seed)
+                desc = f"mode-1 distillation, round {round}"
+                for i, options in enumerate(tqdm(tasks, desc, disable=not self.progress)):
+                    run_episode(teacher, env, seed + i, options, self.cfg.task.max_steps)
+                distill(policy, teacher.memory.decisions(), p.steps, progress=self.progress)
             self._save("policy", policy, settings)
         return policy.eval().requires_grad_(False)
 

@@ -2,7 +2,8 @@
 
 The network sees the state latent and the goal latent and outputs max_action * tanh(.), so its
 actions are always inside the bounds. `distill` regresses it onto the first actions of Mode-2
-plans (state, goal, action triples from the agent's memory).
+plans (state, goal, action triples from the agent's memory); the configurator alternates it with
+DAgger rounds, where the policy acts and Mode-2 labels the states it visits.
 """
 
 import torch
@@ -14,10 +15,11 @@ from hjepa.nets.mlp import MLP
 
 
 class ReactivePolicy(nn.Module):
-    def __init__(self, state_dim: int, action_dim: int, max_action: float, hidden: int = 256):
+    def __init__(self, state_dim: int, action_dim: int, max_action: float, hidden: int = 512):
         super().__init__()
         self.state_dim, self.action_dim, self.max_action = state_dim, action_dim, float(max_action)
-        self.net = MLP(2 * state_dim, hidden, action_dim, depth=3)
+        # one wide hidden layer, no normalization: few ops, so a decision takes ~0.1 ms
+        self.net = MLP(2 * state_dim, hidden, action_dim, depth=2, norm=False)
 
     def forward(self, state: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         """Actions [B, A] for state and goal latents [B, D]."""
@@ -45,7 +47,7 @@ def distill(
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(policy.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
-    policy.train()
+    policy.train().requires_grad_(True)
     bar = tqdm(range(steps), desc="mode-1", disable=not progress, leave=False)
     loss = torch.tensor(0.0)
     for _ in bar:
