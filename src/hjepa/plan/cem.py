@@ -2,7 +2,7 @@
 
 import torch
 
-from hjepa.plan.problem import PlanningModel, SequencePlanner, best_of
+from hjepa.plan.problem import PlanningModel, SequencePlanner, keep_best, sample_around
 
 
 class CEMPlanner(SequencePlanner):
@@ -22,21 +22,16 @@ class CEMPlanner(SequencePlanner):
 
     @torch.no_grad()
     def plan(self, model: PlanningModel, state, goal, warm_start=None):
-        bound, batch = model.max_action, state.shape[0]
-        mean = self.initial_plan(model, batch, warm_start, state.device)
+        bound = model.max_action
+        mean = self.initial_plan(model, state.shape[0], warm_start, state.device)
         std = torch.full_like(mean, self.std * bound)
         best, best_cost = mean, model.cost(state, goal, mean[:, None])[:, 0]
         for _ in range(self.iterations):
-            noise = torch.randn((batch, self.samples, *mean.shape[1:]), generator=self.generator)
-            samples = (mean[:, None] + std[:, None] * noise.to(state.device)).clamp(-bound, bound)
-            samples[:, 0] = mean  # keep the current mean among the candidates
+            samples = sample_around(mean, std[:, None], self.samples, bound, self.generator)
             cost = model.cost(state, goal, samples)
             elite_idx = cost.topk(self.elites, dim=1, largest=False).indices
             elites = samples.gather(1, elite_idx[..., None, None].expand(-1, -1, *mean.shape[1:]))
             mean, std = elites.mean(1), elites.std(1, unbiased=False) + 1e-3 * bound
-            candidate, candidate_cost = best_of(samples, cost)
-            better = candidate_cost < best_cost
-            best = torch.where(better[:, None, None], candidate, best)
-            best_cost = torch.where(better, candidate_cost, best_cost)
+            best, best_cost = keep_best(best, best_cost, samples, cost)
         evaluations = 1 + self.iterations * self.samples
         return best, {"cost": best_cost, "evaluations": evaluations}

@@ -7,7 +7,7 @@ back onto the box. The best sequence seen (lowest cost at any iteration) is retu
 
 import torch
 
-from hjepa.plan.problem import PlanningModel, SequencePlanner, best_of
+from hjepa.plan.problem import PlanningModel, SequencePlanner, keep_best
 
 
 class GradientPlanner(SequencePlanner):
@@ -29,20 +29,13 @@ class GradientPlanner(SequencePlanner):
         best, best_cost = start, torch.full((batch,), float("inf"), device=state.device)
         for _ in range(self.iterations):
             cost = model.cost(state, goal, actions)
-            candidate, candidate_cost = best_of(actions.detach(), cost.detach())
-            better = candidate_cost < best_cost
-            best = torch.where(better[:, None, None], candidate, best)
-            best_cost = torch.where(better, candidate_cost, best_cost)
+            best, best_cost = keep_best(best, best_cost, actions.detach(), cost.detach())
             opt.zero_grad(set_to_none=True)
             cost.sum().backward()
             opt.step()
             with torch.no_grad():
                 actions.clamp_(-bound, bound)
         with torch.no_grad():
-            final, final_cost = best_of(actions, model.cost(state, goal, actions))
-        better = final_cost < best_cost
-        best = torch.where(better[:, None, None], final, best)
-        return best, {
-            "cost": torch.where(better, final_cost, best_cost),
-            "evaluations": self.restarts * (self.iterations + 1),
-        }
+            best, best_cost = keep_best(best, best_cost, actions, model.cost(state, goal, actions))
+        evaluations = self.restarts * (self.iterations + 1)
+        return best, {"cost": best_cost, "evaluations": evaluations}

@@ -4,7 +4,7 @@ spread, so one setting works across cost scales."""
 
 import torch
 
-from hjepa.plan.problem import PlanningModel, SequencePlanner, best_of
+from hjepa.plan.problem import PlanningModel, SequencePlanner, keep_best, sample_around
 
 
 class MPPIPlanner(SequencePlanner):
@@ -27,24 +27,15 @@ class MPPIPlanner(SequencePlanner):
 
     @torch.no_grad()
     def plan(self, model: PlanningModel, state, goal, warm_start=None):
-        bound, batch = model.max_action, state.shape[0]
-        mean = self.initial_plan(model, batch, warm_start, state.device)
+        bound = model.max_action
+        mean = self.initial_plan(model, state.shape[0], warm_start, state.device)
         best, best_cost = mean, model.cost(state, goal, mean[:, None])[:, 0]
         for _ in range(self.iterations):
-            noise = torch.randn((batch, self.samples, *mean.shape[1:]), generator=self.generator)
-            samples = (mean[:, None] + self.std * bound * noise.to(state.device)).clamp(
-                -bound, bound
-            )
-            samples[:, 0] = mean
+            samples = sample_around(mean, self.std * bound, self.samples, bound, self.generator)
             cost = model.cost(state, goal, samples)
-            spread = (
-                cost.max(1, keepdim=True).values - cost.min(1, keepdim=True).values
-            ).clamp_min(1e-8)
-            weights = torch.softmax(-cost / (self.temperature * spread), dim=1)
+            spread = cost.max(1, keepdim=True).values - cost.min(1, keepdim=True).values
+            weights = torch.softmax(-cost / (self.temperature * spread.clamp_min(1e-8)), dim=1)
             mean = (weights[..., None, None] * samples).sum(1)
-            candidate, candidate_cost = best_of(samples, cost)
-            better = candidate_cost < best_cost
-            best = torch.where(better[:, None, None], candidate, best)
-            best_cost = torch.where(better, candidate_cost, best_cost)
+            best, best_cost = keep_best(best, best_cost, samples, cost)
         evaluations = 1 + self.iterations * self.samples
         return best, {"cost": best_cost, "evaluations": evaluations}

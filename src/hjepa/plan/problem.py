@@ -44,6 +44,23 @@ def best_of(actions: torch.Tensor, costs: torch.Tensor) -> tuple[torch.Tensor, t
     return actions[rows, best], costs[rows, best]
 
 
+def keep_best(best, best_cost, actions, costs):
+    """Best-so-far plans [B, H, A] and costs [B], updated with candidates [B, N, H, A], [B, N]."""
+    candidate, candidate_cost = best_of(actions, costs)
+    better = candidate_cost < best_cost
+    best = torch.where(better[:, None, None], candidate, best)
+    return best, torch.where(better, candidate_cost, best_cost)
+
+
+def sample_around(mean, std, samples: int, bound: float, generator) -> torch.Tensor:
+    """`samples` Gaussian perturbations [B, N, H, A] of plans [B, H, A], clipped to the bounds;
+    the first is the mean itself, so the current plan is always a candidate."""
+    noise = torch.randn((mean.shape[0], samples, *mean.shape[1:]), generator=generator)
+    out = (mean[:, None] + std * noise.to(mean.device)).clamp(-bound, bound)
+    out[:, 0] = mean
+    return out
+
+
 def build_planner(kind: str, **kwargs):
     """A planner by name: 'gradient', 'cem' or 'mppi', with its keyword arguments."""
     from hjepa.plan import CEMPlanner, GradientPlanner, MPPIPlanner
