@@ -84,8 +84,8 @@ class CriticConfig:
 @dataclass
 class PolicyConfig:
     episodes: int = 200  # episodes per round whose Mode-2 decisions are distilled
-    dagger_rounds: int = 2  # further rounds where the policy acts and Mode-2 labels its states
-    steps: int = 3000
+    dagger_rounds: int = 4  # further rounds where the policy acts and Mode-2 labels its states
+    steps: int = 5000
     hidden: int = 512
     seed: int = 10_000  # task seed of those episodes (never the evaluation's)
 
@@ -118,7 +118,7 @@ class Configurator:
             )
         self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress
         self.world_cfg, self.world_model = load_run(self.run_dir)
-        if not self.world_cfg.model.kind == "world_model":
+        if self.world_cfg.model.kind != "world_model":
             raise ConfigError(
                 f"{run_dir} holds a {self.world_cfg.model.kind} model, not a JEPA world model"
             )
