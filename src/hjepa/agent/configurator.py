@@ -230,7 +230,7 @@ class Configurator:
         for start in tqdm(starts, desc="random walks", disable=not self.progress, leave=False):
             sim = make_sim(self.env_id, min(per_layout, walks - start), **d.env_kwargs)
             sim.rng = rng
-            shared = sim.shared_layout() if hasattr(sim, "shared_layout") else None
+            shared = sim.shared_layout()
             obs = run_episodes(sim, policy, rng, steps, options=shared)["obs"]
             episodes.extend(self.world_model.encode(torch.from_numpy(obs)).unbind(0))
             layouts.extend(layout_key(walk) for walk in obs)

@@ -234,6 +234,11 @@ class ArenaSim:
         return rgb
 
     # ----- hooks for subclasses ----------------------------------------------------------
+    def shared_layout(self) -> dict | None:
+        """Reset options that give every env one layout drawn as a reset would draw it, or None
+        where the simulator cannot pin a layout (the base arena's box never changes)."""
+        return None
+
     def _make_layouts(self, options: dict) -> tuple[np.ndarray, np.ndarray]:
         """(walls bool [N, size, size], layout parameters float [N, len(layout_names)]).
 

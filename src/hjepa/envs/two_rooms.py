@@ -177,7 +177,6 @@ class TwoRoomsSim(ArenaSim):
         return sample_in_mask(self.rng, ~self._walls, low, high)
 
     def shared_layout(self) -> dict:
-        """Reset options giving every env one layout, drawn as a reset would draw it."""
         wall_x, door_y = self.draw_layout()
         return {"wall_x": int(wall_x[0]), "door_y": int(door_y[0])}
 
