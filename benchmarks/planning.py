@@ -4,9 +4,10 @@
 
 Protocol (`hjepa.envs.tasks`): start and goal in different rooms, 200-step budget, success =
 within 4.5 px of the goal. The same seeded episodes for every row of a table.
-- main: the agent preset (`configs/agent_two_rooms.yaml`: MPPI + critic) on the fixed-wall and
-  the random-wall world model, 200 episodes each. Targets: >= 99 % (fixed), >= 98 % (random),
-  median latency per replanning step <= 10 ms.
+- main: the agent presets (MPPI + critic; `configs/agent_two_rooms.yaml` on the fixed-wall and
+  `configs/agent_two_rooms_random_wall.yaml` on the random-wall world model), 200 episodes
+  each. Targets: >= 99 % (fixed), >= 98 % (random), median latency per replanning step
+  <= 10 ms.
 - compare (fixed wall): gradient descent vs CEM vs MPPI, each with the critic and with plain
   latent energy (|s - g|^2, no critic).
 - mode1 (fixed wall): the Mode-1 policy distilled from Mode-2 (`policy.episodes` Mode-2
@@ -24,14 +25,17 @@ from hjepa.config import load_config
 from hjepa.eval.planning import evaluate_agent
 
 RUNS = ROOT / "runs" / "benchmarks"
-PRESET = ROOT / "configs" / "agent_two_rooms.yaml"
-MODELS = {"fixed wall": RUNS / "two_rooms", "random wall": RUNS / "two_rooms_random_wall"}
+CONFIGS = ROOT / "configs"
+MODELS = {  # world model -> (run, agent preset)
+    "fixed wall": (RUNS / "two_rooms", CONFIGS / "agent_two_rooms.yaml"),
+    "random wall": (RUNS / "two_rooms_random_wall", CONFIGS / "agent_two_rooms_random_wall.yaml"),
+}
 NO_CRITIC = ["cost.critic_weight=0", "cost.energy_weight=1"]
 
 
 def evaluate(model: str, label: str, overrides: list[str], episodes: int, mode: int = 2) -> dict:
-    cfg = load_config(PRESET, [f"task.episodes={episodes}", *overrides], root=AgentConfig)
-    run = MODELS[model]
+    run, preset = MODELS[model]
+    cfg = load_config(preset, [f"task.episodes={episodes}", *overrides], root=AgentConfig)
     configurator = Configurator(cfg, run)
     out = run / "plan" / label.replace(" ", "_").replace(",", "")
     s = evaluate_agent(configurator, out, mode=mode)

@@ -62,6 +62,16 @@ def test_distillation_fits_the_teacher_and_respects_bounds():
         policy(states, goals[:, :3])
 
 
+def test_goal_folded_policy_matches_the_policy():
+    torch.manual_seed(0)
+    policy = ReactivePolicy(state_dim=6, action_dim=2, max_action=2.45, hidden=32).eval()
+    states, goal = torch.randn(5, 6), torch.randn(1, 6)
+    expected = policy(states, goal.expand_as(states))
+    torch.testing.assert_close(policy.for_goal(goal)(states), expected, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ShapeError, match="goal latent"):
+        policy.for_goal(torch.randn(2, 6))
+
+
 def test_wilson_interval():
     low, high = wilson_interval(200, 200)
     assert high == pytest.approx(1.0) and low == pytest.approx(0.9812, abs=1e-4)

@@ -40,10 +40,14 @@ class Actor:
         self.mode = 2 if mpc is not None else 1
         # DAgger: with a student set, Mode-2 only labels the state and the student acts
         self.student: ReactivePolicy | None = None
+        self._reactive = None  # Mode-1: the policy with this episode's goal folded in
 
-    def reset(self) -> None:
+    def reset(self, goal: torch.Tensor) -> None:
+        """Start an episode towards the goal latent [1, D]."""
         if self.mpc is not None:
             self.mpc.reset()
+        if self.mode == 1:
+            self._reactive = self.policy.for_goal(goal)
 
     def compute_per_replan(self) -> int:
         """Imagined predictor steps of the last replan (candidate sequences x horizon)."""
@@ -55,8 +59,10 @@ class Actor:
         """Actions [B, A] and {"planned": bool (a new plan was made), "cost": its cost}, plus
         "label" (Mode-2's action) when a DAgger student acts."""
         if self.mode == 1:
+            if self._reactive is None:
+                raise ConfigError("actor.reset(goal) must be called before act()")
             with torch.inference_mode():
-                return self.policy(state, goal), {"planned": False, "cost": 0.0}
+                return self._reactive(state), {"planned": False, "cost": 0.0}
         planned = self.mpc.will_replan
         action = self.mpc.act(self.imagination, state, goal)
         info = {
@@ -95,7 +101,7 @@ class Agent:
     def reset(self, goal_obs) -> None:
         """Start an episode towards the goal observation (a goal image of this env)."""
         self.goal = self.perceive(goal_obs)
-        self.actor.reset()
+        self.actor.reset(self.goal)
         self.memory.start_episode()
 
     def act(self, obs) -> tuple[np.ndarray, dict]:

@@ -26,7 +26,7 @@ from hjepa.agent.memory import ShortTermMemory
 from hjepa.agent.policy import ReactivePolicy, distill
 from hjepa.config import to_dict
 from hjepa.data.windows import split_episodes
-from hjepa.envs import make_sim
+from hjepa.envs import SIM_REGISTRY, make_sim
 from hjepa.envs.arena import layout_key
 from hjepa.envs.collect import run_episodes
 from hjepa.envs.policies import load_policy
@@ -73,9 +73,12 @@ class CriticConfig:
     hidden: int = 128
     embed_dim: int = 64
     local_weight: float = 100.0
+    cap: float = 200.0  # distances (in steps) beyond which pairs are no longer pushed apart
     # Besides the store's training episodes: fresh random walks from the simulator, encoded on
     # the fly, `walks_per_layout` of them through each layout. States of episodes with the same
     # layout (the same wall channel) are paired, so pairs meet on both sides of every wall.
+    # Layouts drawn per episode need many layouts, each covered evenly: many short walks from
+    # uniform starts (see configs/agent_two_rooms_random_wall.yaml).
     walks: int = 400
     walk_steps: int = 200
     walks_per_layout: int = 20
@@ -87,6 +90,7 @@ class PolicyConfig:
     dagger_rounds: int = 4  # further rounds where the policy acts and Mode-2 labels its states
     steps: int = 5000
     hidden: int = 512
+    activation: str = "relu"
     seed: int = 10_000  # task seed of those episodes (never the evaluation's)
 
 
@@ -168,7 +172,8 @@ class Configurator:
                 c.steps,
                 c.batch,
                 c.lr,
-                local_weight=c.local_weight,
+                c.cap,
+                c.local_weight,
                 seed=self.world_cfg.train.seed,
                 progress=self.progress,
             )
@@ -178,7 +183,11 @@ class Configurator:
     def policy(self, max_action: float) -> ReactivePolicy:
         p = self.cfg.policy
         policy = ReactivePolicy(
-            self.world_model.encoder.num_features, self.world_model.action_dim, max_action, p.hidden
+            self.world_model.encoder.num_features,
+            self.world_model.action_dim,
+            max_action,
+            p.hidden,
+            p.activation,
         )
         settings = {
             "policy": to_dict(p),
@@ -221,7 +230,10 @@ class Configurator:
     def random_walks(self, walks: int, steps: int, per_layout: int):
         """Latents [steps + 1, D] of `walks` episodes of the store's policy in the simulator,
         `per_layout` at a time through one layout (where the env can share one), and the
-        layout key of each."""
+        layout key of each. None (empty lists) for `walks` <= 0 or an env without an hjepa
+        simulator (a Gymnasium env such as hjepa/PendulumGoal-v0)."""
+        if walks <= 0 or self.env_id not in SIM_REGISTRY:
+            return [], []
         d = self.world_cfg.data
         rng = np.random.default_rng([self.world_cfg.train.seed, 1])
         policy = load_policy(d.policy, self.world_model.action_dim)

@@ -6,6 +6,8 @@ plans (state, goal, action triples from the agent's memory); the configurator al
 DAgger rounds, where the policy acts and Mode-2 labels the states it visits.
 """
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 from tqdm.auto import tqdm
@@ -15,11 +17,19 @@ from hjepa.nets.mlp import MLP
 
 
 class ReactivePolicy(nn.Module):
-    def __init__(self, state_dim: int, action_dim: int, max_action: float, hidden: int = 512):
+    def __init__(
+        self,
+        state_dim: int,
+        action_dim: int,
+        max_action: float,
+        hidden: int = 512,
+        activation: str = "relu",
+    ):
         super().__init__()
         self.state_dim, self.action_dim, self.max_action = state_dim, action_dim, float(max_action)
-        # one wide hidden layer, no normalization: few ops, so a decision takes ~0.1 ms
-        self.net = MLP(2 * state_dim, hidden, action_dim, depth=2, norm=False)
+        # one wide hidden layer, no normalization: few ops, so a decision takes tens of µs
+        # (ReLU: ~3 µs on 512 values on 2 CPU cores, exact GELU ~25 µs)
+        self.net = MLP(2 * state_dim, hidden, action_dim, depth=2, norm=False, act=activation)
 
     def forward(self, state: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         """Actions [B, A] for state and goal latents [B, D]."""
@@ -29,6 +39,28 @@ class ReactivePolicy(nn.Module):
                 f"{tuple(state.shape)} and {tuple(goal.shape)}"
             )
         return self.max_action * torch.tanh(self.net(torch.cat([state, goal - state], dim=-1)))
+
+    @torch.no_grad()
+    def for_goal(self, goal: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The same policy with a goal latent [1, D] folded in: state [B, D] -> actions [B, A].
+
+        The first layer W [s, g - s] + b = (W_s - W_g) s + (W_g g + b): its goal share is
+        computed once per goal, so a decision is two small matrix products (the acting path).
+        """
+        if goal.shape != (1, self.state_dim):
+            raise ShapeError(
+                f"policy: expected a goal latent [1, {self.state_dim}], got {tuple(goal.shape)}"
+            )
+        first, activation, last = self.net.net
+        w_state, w_goal = first.weight.split(self.state_dim, dim=1)
+        weight, bias = (w_state - w_goal).T.contiguous(), goal @ w_goal.T + first.bias
+        w_out, b_out = last.weight.T.contiguous(), last.bias.clone()
+
+        def act(state: torch.Tensor) -> torch.Tensor:
+            hidden = activation(torch.addmm(bias, state, weight))
+            return self.max_action * torch.tanh(torch.addmm(b_out, hidden, w_out))
+
+        return act
 
 
 def distill(

@@ -9,6 +9,9 @@ This package knows nothing of models, planners or agents. Two entry points:
 
 Known ids: `hjepa/TwoRooms-v0` (fixed centre wall), `hjepa/TwoRoomsRandomWall-v0` (wall and door
 drawn per reset), `hjepa/Maze-v0` (3x3 rooms joined by doors).
+
+External envs (Gymnasium only, no vectorized simulator; `PIXEL_GOAL_REGISTRY`):
+`hjepa/PendulumGoal-v0`, Pendulum-v1 as a goal-reaching pixel env (`hjepa.envs.goal_pixels`).
 """
 
 from collections.abc import Callable
@@ -30,6 +33,11 @@ SIM_REGISTRY: dict[str, tuple[Callable[..., ArenaSim], dict]] = {
 }
 
 
+# Goal-reaching pixel envs over Gymnasium classic-control envs: env id -> entry point
+PENDULUM_GOAL_ID = "hjepa/PendulumGoal-v0"
+PIXEL_GOAL_REGISTRY: dict[str, str] = {PENDULUM_GOAL_ID: "hjepa.envs.goal_pixels:PendulumGoal"}
+
+
 def make_sim(env_id: str, num_envs: int = 1, **kwargs) -> ArenaSim:
     """The vectorized simulator of `env_id` with `num_envs` environments; `kwargs` override."""
     if env_id not in SIM_REGISTRY:
@@ -40,7 +48,7 @@ def make_sim(env_id: str, num_envs: int = 1, **kwargs) -> ArenaSim:
 
 
 def _register_all() -> None:
-    """Register every id of SIM_REGISTRY with Gymnasium (idempotent)."""
+    """Register every id of SIM_REGISTRY and PIXEL_GOAL_REGISTRY with Gymnasium (idempotent)."""
     for env_id in SIM_REGISTRY:
         if env_id in gymnasium.registry:
             continue
@@ -50,8 +58,22 @@ def _register_all() -> None:
             kwargs={"sim_factory": env_id},
             max_episode_steps=MAX_EPISODE_STEPS,
         )
+    for env_id, entry_point in PIXEL_GOAL_REGISTRY.items():
+        if env_id not in gymnasium.registry:
+            gymnasium.register(
+                id=env_id, entry_point=entry_point, max_episode_steps=MAX_EPISODE_STEPS
+            )
 
 
 _register_all()
 
-__all__ = ["ArenaSim", "MazeSim", "TwoRoomsSim", "SIM_REGISTRY", "make_sim", "MAX_EPISODE_STEPS"]
+__all__ = [
+    "ArenaSim",
+    "MazeSim",
+    "TwoRoomsSim",
+    "SIM_REGISTRY",
+    "PIXEL_GOAL_REGISTRY",
+    "PENDULUM_GOAL_ID",
+    "make_sim",
+    "MAX_EPISODE_STEPS",
+]

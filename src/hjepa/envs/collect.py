@@ -1,5 +1,7 @@
 """Collect trajectories from the vectorized simulators into a trajectory store, in parallel.
 
+(Gymnasium envs without a simulator, such as `hjepa/PendulumGoal-v0`, go to `collect_gym`.)
+
 The work is cut into shards of `shard_episodes` episodes. Shard number `k` of a store is
 collected with its own generator, seeded by `(seed, k)`, running `envs_per_worker` environments
 at a time; so the data depend on the seed and these sizes but not on how many worker processes
@@ -26,7 +28,7 @@ import numpy as np
 from tqdm import tqdm
 
 from hjepa.data.store import TrajectoryStore, TrajectoryWriter, write_shard_files
-from hjepa.envs import make_sim
+from hjepa.envs import SIM_REGISTRY, make_sim
 from hjepa.envs.policies import BUILTIN, load_policy
 from hjepa.errors import ConfigError, HjepaError
 
@@ -217,7 +219,26 @@ def collect(
     byte-identical data for any `workers`. With `append=True` the episodes are added to the store
     at `out_path` (created if absent) as new shards whose seeds continue its sequence. A progress
     bar shows frames/s unless `progress=False`. Returns the opened store.
+
+    An `env_id` with no simulator in `SIM_REGISTRY` is a Gymnasium env: collected by
+    `hjepa.envs.collect_gym.collect_gym` in this process (`workers` and `envs_per_worker` unused).
     """
+    if env_id not in SIM_REGISTRY:
+        from hjepa.envs.collect_gym import collect_gym  # imports this module
+
+        return collect_gym(
+            env_id,
+            out_path,
+            episodes,
+            steps_per_episode,
+            policy=policy,
+            seed=seed,
+            shard_episodes=shard_episodes,
+            env_kwargs=env_kwargs,
+            policy_kwargs=policy_kwargs,
+            append=append,
+            progress=progress,
+        )
     _check_sizes(
         episodes=episodes,
         steps_per_episode=steps_per_episode,

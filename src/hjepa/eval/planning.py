@@ -21,6 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hjepa.agent.agent import run_episode
+from hjepa.envs.tasks import protocol
 from hjepa.viz.plots import plot_trajectories, save_gif
 
 Z95 = 1.959964
@@ -91,9 +92,9 @@ def report(summary: dict, configurator) -> str:
     return (
         f"# Planning evaluation\n\n"
         f"- world model: `{configurator.run_dir}`\n- env: `{configurator.env_id}`\n"
-        f"- tasks: {cfg.task.episodes} episodes from seed {cfg.task.seed}; start and goal in "
-        f"different rooms (`hjepa.envs.tasks`); budget {cfg.task.max_steps} steps\n"
-        f"- success: the agent comes within 4.5 px of the goal (the env terminates)\n"
+        f"- tasks: {cfg.task.episodes} episodes from seed {cfg.task.seed}; "
+        f"{protocol(configurator.env_id)} (`hjepa.envs.tasks`, the env terminates on success); "
+        f"budget {cfg.task.max_steps} steps\n"
         f"- agent: mode {summary['planner']}, planner `{_fmt(vars(cfg.planner))}`, cost "
         f"`{_fmt(vars(cfg.cost))}`\n\n"
         f"| metric | value |\n|---|---|\n{rows}\n\n"
