@@ -19,8 +19,6 @@ within 0.2 rad of the goal angle at under 1 rad/s (the env terminates). Table:
 """
 
 import argparse
-import shutil
-import time
 
 import gymnasium
 import numpy as np
@@ -33,10 +31,8 @@ from hjepa.envs import PENDULUM_GOAL_ID
 from hjepa.envs.tasks import goal_tasks
 from hjepa.eval.planning import evaluate_agent, wilson_interval
 from hjepa.eval.world_model import evaluate_run
-from hjepa.experiment import trajectory_store
-from hjepa.train.trainer import train
+from world_model import train_from_nothing
 
-RUNS = ROOT / "runs" / "benchmarks"
 WORLD = ROOT / "configs" / "pendulum.yaml"
 AGENT = ROOT / "configs" / "agent_pendulum.yaml"
 NO_CRITIC = ["cost.critic_weight=0", "cost.energy_weight=1"]
@@ -53,19 +49,12 @@ SMOKE_AGENT = ["critic.steps=20", "critic.batch=64", "task.max_steps=20"]
 
 def train_world_model(overrides: list[str], windows: int) -> tuple[object, dict]:
     """Collect, train and probe the Pendulum world model; (run folder, its numbers)."""
-    cfg = load_config(WORLD, [*overrides, f"train.run_dir={RUNS}", "train.progress=false"])
-    shutil.rmtree(RUNS / cfg.train.name, ignore_errors=True)
-    shutil.rmtree(RUNS / "data" / cfg.train.name, ignore_errors=True)
-    start = time.perf_counter()
-    trajectory_store(cfg)
-    collected = time.perf_counter()
-    result = train(cfg)
-    trained = time.perf_counter()
+    _, result, collect_s, train_s = train_from_nothing(WORLD, overrides)
     ev = evaluate_run(result.run_dir, windows)
     probe = ev["probe_rmse"]["mlp"]
     return result.run_dir, {
-        "collect s": collected - start,
-        "train s": trained - collected,
+        "collect s": collect_s,
+        "train s": train_s,
         "tip probe RMSE (MLP, rod lengths)": ev["position_rmse_px"]["mlp"],
         "theta_dot probe RMSE (rad/s)": probe["theta_dot"],
         "16-step rollout tip RMSE": ev["rollout_position_rmse_px"][-1],

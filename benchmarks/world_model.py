@@ -45,7 +45,9 @@ PRESETS = {
 }
 
 
-def run_preset(label: str, path: str, overrides: list[str]) -> dict:
+def train_from_nothing(path, overrides: list[str]) -> tuple[object, object, float, float]:
+    """Delete the preset's run and store, then collect and train: (config, training result,
+    collection seconds, training seconds)."""
     cfg = load_config(ROOT / path, [*overrides, f"train.run_dir={RUNS}", "train.progress=false"])
     shutil.rmtree(RUNS / cfg.train.name, ignore_errors=True)
     shutil.rmtree(RUNS / "data" / cfg.train.name, ignore_errors=True)
@@ -53,7 +55,11 @@ def run_preset(label: str, path: str, overrides: list[str]) -> dict:
     trajectory_store(cfg)
     collected = time.perf_counter()
     result = train(cfg)
-    trained = time.perf_counter()
+    return cfg, result, collected - start, time.perf_counter() - collected
+
+
+def run_preset(label: str, path: str, overrides: list[str]) -> dict:
+    cfg, result, collect_s, train_s = train_from_nothing(path, overrides)
     ev = evaluate_run(result.run_dir)
     shutil.copy(
         result.run_dir / "eval" / "rollout_error.png", RESULTS_DIR / f"{cfg.train.name}.png"
@@ -62,9 +68,9 @@ def run_preset(label: str, path: str, overrides: list[str]) -> dict:
     return {
         "model": label,
         "preset": path,
-        "collect s": collected - start,
-        "train s": trained - collected,
-        "collect + train s": trained - start,
+        "collect s": collect_s,
+        "train s": train_s,
+        "collect + train s": collect_s + train_s,
         "probe px (linear)": ev["position_rmse_px"]["linear"],
         "probe px (MLP)": ev["position_rmse_px"]["mlp"],
         "16-step rollout px": ev["rollout_position_rmse_px"][-1],
