@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from hjepa.data.store import TrajectoryStore, TrajectoryWriter
 from hjepa.envs import SIM_REGISTRY
-from hjepa.envs.collect import shard_rng
+from hjepa.envs.collect import _check_sizes, _discard_if_empty, shard_rng
 from hjepa.errors import ConfigError
 
 POLICIES = ("random",)
@@ -72,8 +72,7 @@ def collect_gym(
                     writer, env, episodes, steps_per_episode, seed, shard_episodes, progress
                 )
             except BaseException:
-                if new_store and writer.num_shards == 0:
-                    _remove_store(out, new_folder)
+                _discard_if_empty(writer, [], new_store, new_folder)
                 raise
     finally:
         env.close()
@@ -109,12 +108,6 @@ def _check_env_id(env_id: str) -> None:
             f"unknown env id {env_id!r}: neither an hjepa simulator ({sorted(SIM_REGISTRY)}) "
             "nor a registered Gymnasium env"
         )
-
-
-def _check_sizes(**sizes: int) -> None:
-    for name, value in sizes.items():
-        if not isinstance(value, int) or value < 1:
-            raise ConfigError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _check_policy(policy: str, policy_kwargs: dict | None) -> None:
@@ -201,10 +194,3 @@ def _concatenate(runs: list[dict]) -> dict:
     }
     arrays["episode_starts"] = np.cumsum(lengths) - lengths
     return arrays
-
-
-def _remove_store(path: Path, remove_folder: bool) -> None:
-    """After a failed collection, remove the empty store this call created."""
-    (path / "meta.json").unlink(missing_ok=True)
-    if remove_folder and not any(path.iterdir()):
-        path.rmdir()
