@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from hjepa.agent.agent import run_episode
 from hjepa.agent.configurator import AgentConfig, Configurator
-from hjepa.agent.cost import CostModule
+from hjepa.agent.cost import CostModule, Imagination
 from hjepa.agent.critic import DistanceCritic
 from hjepa.agent.memory import ShortTermMemory
 from hjepa.agent.policy import ReactivePolicy, distill
@@ -16,7 +17,7 @@ from hjepa.config import load_config
 from hjepa.demo import run_demo
 from hjepa.envs.tasks import goal_tasks
 from hjepa.errors import ConfigError, HjepaError, ShapeError
-from hjepa.eval.planning import wilson_interval
+from hjepa.eval.planning import evaluate_agent, wilson_interval
 
 
 def test_cost_terms_match_a_direct_computation():
@@ -32,6 +33,28 @@ def test_cost_terms_match_a_direct_computation():
     assert torch.allclose(last, energy[..., -1])
     with pytest.raises(ConfigError, match="energy"):
         CostModule(energy="mean")
+
+
+class Displacement:
+    """A world model whose next state is the state plus the action: s' = s + a."""
+
+    action_dim = 2
+
+    def rollout(self, s0, actions):
+        return s0[:, None] + actions.cumsum(1)
+
+
+def test_imagination_moves_as_the_env_does_on_its_norm_ball():
+    energy = CostModule(1.0, "last", critic=None)
+    box = Imagination(Displacement(), energy, max_action=2.0)
+    ball = Imagination(Displacement(), energy, max_action=2.0, max_norm=2.0)
+    actions = torch.tensor([[[[2.0, 2.0]], [[0.6, -0.8]]]])  # [B=1, N=2, H=1, A=2]
+    executed = ball.executed(actions)
+    assert torch.allclose(executed[0, 0, 0], torch.tensor([2.0, 2.0]) / 2**0.5)  # scaled down
+    assert torch.equal(executed[0, 1], actions[0, 1])  # inside the ball: unchanged
+    start, goal = torch.zeros(1, 2), torch.tensor([[2.0, 2.0]])
+    assert box.cost(start, goal, actions)[0, 0] == 0  # the box would reach the goal ...
+    assert ball.cost(start, goal, actions)[0, 0] == pytest.approx(2 * (2 - 2**0.5) ** 2)  # ... no
 
 
 def test_memory_records_and_forgets_the_oldest_episodes():
@@ -157,6 +180,26 @@ def test_bad_agent_input_is_named(demo_run, tmp_path):
         agent_config("planner.budget=3")
     with pytest.raises(HjepaError):
         Configurator(agent_config(), tmp_path, progress=False)  # no world model there
+
+
+def test_the_critic_learns_from_the_agents_memory(demo_run, tmp_path):
+    run, _ = demo_run
+    cfg = agent_config("task.max_steps=6", "critic.memory_every=1", "critic.memory_steps=3")
+    configurator = Configurator(cfg, run, progress=False)
+    cached = configurator.critic().state_dict()
+    agent = configurator.build()
+    env = configurator.make_env()
+    for i, options in enumerate(configurator.tasks()):
+        run_episode(agent, env, i, options, cfg.task.max_steps)
+    before = {k: v.clone() for k, v in agent.cost.critic.state_dict().items()}
+    metrics = configurator.learn_from_memory(agent)
+    assert metrics["far_mean"] > 0 and not agent.cost.critic.training
+    changed = agent.cost.critic.state_dict()
+    assert any(not torch.equal(before[k], changed[k]) for k in before)
+    reloaded = Configurator(cfg, run, progress=False).critic().state_dict()
+    assert all(torch.equal(cached[k], reloaded[k]) for k in cached)  # the cache is untouched
+    summary = evaluate_agent(configurator, tmp_path / "plan")  # the harness learns as it goes
+    assert summary["episodes"] == 2
 
 
 def test_plan_cli(demo_run, capsys):

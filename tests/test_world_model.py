@@ -98,3 +98,16 @@ def test_per_channel_encoder_keeps_channels_apart():
     a, b = enc(x), enc(y)
     assert a.shape == (3, 8)
     assert torch.equal(a[:, :4], b[:, :4]) and not torch.allclose(a[:, 4:], b[:, 4:])
+
+
+def test_scene_agent_encoder_reads_the_scene_in_its_first_part_only():
+    from hjepa.nets.frame_encoder import SceneAgentEncoder
+
+    enc = SceneAgentEncoder(in_chans=2, img_size=16, pool=1, channels=(4, 8), embed_dim=8)
+    x = torch.rand(3, 2, 16, 16)
+    walls_changed, agent_changed = x.clone(), x.clone()
+    walls_changed[:, 1] = torch.rand(3, 16, 16)
+    agent_changed[:, 0] = torch.rand(3, 16, 16)
+    a, w, g = enc(x), enc(walls_changed), enc(agent_changed)
+    assert not torch.allclose(a[:, :4], w[:, :4])  # the agent's part sees the walls
+    assert torch.equal(a[:, 4:], g[:, 4:])  # the walls' part never sees the agent

@@ -58,7 +58,8 @@ class WorldConfig:
 
     state_dim: int = 32
     action_dim: int = 2
-    encoder: str = "cnn"  # cnn | per_channel_cnn | vit (patch size, depth, heads from model.*)
+    # cnn | per_channel_cnn | scene_agent_cnn | vit (patch size, depth, heads from model.*)
+    encoder: str = "cnn"
     pool: int = 2
     channels: tuple[int, int, int] = (16, 32, 32)
     predictor: str = "mlp"  # mlp | gru | transformer

@@ -110,6 +110,7 @@ def load_run(run_dir: str | Path) -> tuple[Config, SelfSupervisedModel]:
 FRAME_ENCODERS = {
     "cnn": "frame_encoder",
     "per_channel_cnn": "per_channel_frame_encoder",
+    "scene_agent_cnn": "scene_agent_frame_encoder",
     "vit": "vit_frame_encoder",
 }
 

@@ -82,6 +82,10 @@ class CriticConfig:
     walks: int = 400
     walk_steps: int = 200
     walks_per_layout: int = 20
+    # Learning from experience: every `memory_every` episodes (0 = never) the critic trains
+    # `memory_steps` more steps on its data plus the episodes in the agent's short-term memory.
+    memory_every: int = 0
+    memory_steps: int = 500
 
 
 @dataclass
@@ -128,6 +132,7 @@ class Configurator:
             )
         self.world_model.eval().requires_grad_(False)
         self.env_id = cfg.task.env or self.world_cfg.data.env
+        self._critic_data = None  # the critic's latent episodes, once encoded
 
     def make_env(self, render_mode: str | None = None):
         kwargs = self.world_cfg.data.env_kwargs
@@ -142,7 +147,10 @@ class Configurator:
         mode = mode or self.cfg.mode
         cost = self.cost_module()
         env = self.make_env()
-        imagination = Imagination(self.world_model, cost, float(env.action_space.high.max()))
+        max_norm = getattr(env.unwrapped, "max_action_norm", None)
+        imagination = Imagination(
+            self.world_model, cost, float(env.action_space.high.max()), max_norm
+        )
         p = self.cfg.planner
         planner = build_planner(p.kind, **{k: getattr(p, k) for k in PLANNER_KEYS[p.kind]})
         mpc = RecedingHorizon(planner, p.execute) if mode == 2 else None
@@ -164,21 +172,44 @@ class Configurator:
     def critic(self) -> DistanceCritic:
         c = self.cfg.critic
         critic = DistanceCritic(self.world_model.encoder.num_features, c.hidden, c.embed_dim)
-        settings = to_dict(c)
+        settings = self._critic_settings()
         if not self._load("critic", critic, settings):
-            train_critic(
-                critic,
-                *self.latent_episodes(),
-                c.steps,
-                c.batch,
-                c.lr,
-                c.cap,
-                c.local_weight,
-                seed=self.world_cfg.train.seed,
-                progress=self.progress,
-            )
+            self._train_critic(critic, *self.latent_episodes(), c.steps)
             self._save("critic", critic, settings)
         return critic.eval().requires_grad_(False)
+
+    def learn_from_memory(self, agent: Agent) -> dict:
+        """Train the agent's critic `critic.memory_steps` more steps on its data plus the
+        agent's remembered episodes (each its own layout group); the metrics at the end.
+        The cached critic on disk is left as trained from the data alone."""
+        if agent.cost.critic is None:
+            raise ConfigError("the agent has no critic to train (cost.critic_weight is 0)")
+        if self._critic_data is None:
+            self._critic_data = self.latent_episodes()
+        episodes, layouts = self._critic_data
+        remembered = agent.memory.episodes()
+        groups = layouts + [("memory", i) for i in range(len(remembered))]
+        critic, steps = agent.cost.critic.requires_grad_(True), self.cfg.critic.memory_steps
+        return self._train_critic(critic, episodes + remembered, groups, steps)
+
+    def _critic_settings(self) -> dict:
+        """The settings the cached critic was trained with (learning from memory comes later)."""
+        return {k: v for k, v in to_dict(self.cfg.critic).items() if not k.startswith("memory_")}
+
+    def _train_critic(self, critic, episodes, groups, steps: int) -> dict:
+        c = self.cfg.critic
+        return train_critic(
+            critic,
+            episodes,
+            groups,
+            steps,
+            c.batch,
+            c.lr,
+            c.cap,
+            c.local_weight,
+            seed=self.world_cfg.train.seed,
+            progress=self.progress,
+        )
 
     def policy(self, max_action: float) -> ReactivePolicy:
         p = self.cfg.policy
@@ -193,7 +224,7 @@ class Configurator:
             "policy": to_dict(p),
             "planner": to_dict(self.cfg.planner),
             "cost": to_dict(self.cfg.cost),
-            "critic": to_dict(self.cfg.critic),
+            "critic": self._critic_settings(),
         }
         if not self._load("policy", policy, settings):
             teacher, env = self.build(mode=2), self.make_env()

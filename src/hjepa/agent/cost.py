@@ -66,11 +66,25 @@ def _reduce(per_step: torch.Tensor, mode: str) -> torch.Tensor:
 
 
 class Imagination:
-    """World model + cost module as a `PlanningModel`: cost(s0 [B, D], g [B, D], a [B, N, H, A])."""
+    """World model + cost module as a `PlanningModel`: cost(s0 [B, D], g [B, D], a [B, N, H, A]).
 
-    def __init__(self, world_model, cost: CostModule, max_action: float):
+    Candidates live in the box [-max_action, max_action]^A the planners search. An env that
+    scales longer displacements down to norm `max_norm` (the arenas) is imagined the same way:
+    each candidate action is projected onto that ball before the world model sees it, so the
+    planner never credits a move the env will not make.
+    """
+
+    def __init__(self, world_model, cost: CostModule, max_action: float, max_norm=None):
         self.world_model, self.cost_module = world_model, cost
         self.action_dim, self.max_action = world_model.action_dim, float(max_action)
+        self.max_norm = None if max_norm is None else float(max_norm)
+
+    def executed(self, actions: torch.Tensor) -> torch.Tensor:
+        """The actions [..., A] as the env executes them (projected onto the norm ball)."""
+        if self.max_norm is None:
+            return actions
+        norms = actions.norm(dim=-1, keepdim=True)
+        return actions * (self.max_norm / norms.clamp_min(self.max_norm))
 
     def cost(self, state: torch.Tensor, goal: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         if state.ndim != 2 or goal.shape != state.shape:
@@ -80,5 +94,6 @@ class Imagination:
             )
         b, n, h, a = actions.shape
         starts = state[:, None].expand(b, n, -1).reshape(b * n, -1)
-        states = self.world_model.rollout(starts, actions.reshape(b * n, h, a))
+        moves = self.executed(actions.reshape(b * n, h, a))
+        states = self.world_model.rollout(starts, moves)
         return self.cost_module(states.reshape(b, n, h, -1), goal, actions)

@@ -17,6 +17,8 @@ actions are the torque normalized to [-1, 1] (the env's [-2, 2] N m). Protocol:
   nearly still there, |theta_dot| < `speed_tolerance` (1 rad/s), as in the goal image (two equal
   frames): swinging through the goal angle does not count. Reward = minus the distance.
 - without a goal: the env's own reward, never terminated (data collection).
+- `info["agent_pos"]`: (theta wrapped to [-pi, pi), theta_dot), the phase-space point that
+  trajectory plots draw (as the arenas' agent position);
 - `info["state"]`: float32 (cos theta, sin theta, theta_dot), the env's vector observation;
   `state_names` names its columns.
 
@@ -104,6 +106,7 @@ class PendulumGoal(gymnasium.Wrapper):
         start, goal = self._parse_options(options)
         obs, info = self.env.reset(seed=seed, options={"start": start})
         self.goal = goal
+        info["agent_pos"] = self.phase_point()
         if goal is not None:
             info["goal"] = tuple(float(v) for v in goal)
             info["goal_obs"] = self._goal_obs(goal)
@@ -113,6 +116,7 @@ class PendulumGoal(gymnasium.Wrapper):
     def step(self, action):
         """Apply a normalized torque in [-1, 1]: (obs, reward, terminated, truncated, info)."""
         obs, reward, terminated, truncated, info = self.env.step(action)
+        info["agent_pos"] = self.phase_point()
         if self.goal is not None:
             info["distance"] = self.distance()
             still = abs(float(self.unwrapped.state[1])) < self.speed_tolerance
@@ -125,6 +129,11 @@ class PendulumGoal(gymnasium.Wrapper):
         if self._render_mode != "rgb_array":
             return None
         return self.env.render()
+
+    def phase_point(self) -> tuple[float, float]:
+        """(theta wrapped to [-pi, pi), theta_dot): where trajectory plots draw the pendulum."""
+        theta, theta_dot = self.unwrapped.state
+        return float(angle_difference(theta, 0.0)), float(theta_dot)
 
     def distance(self) -> float:
         """Wrapped angle distance (rad) from the pendulum to the goal; velocity ignored."""

@@ -55,6 +55,7 @@ class ArenaEnv(gymnasium.Env):
         self.observation_space = spaces.Box(0, 255, shape, np.uint8)
         bound = np.float32(self.sim.max_norm)
         self.action_space = spaces.Box(-bound, bound, (self.sim.action_dim,), np.float32)
+        self.max_action_norm = float(self.sim.max_norm)  # longer moves are scaled down to it
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Start an episode; options: "goal" (x, y) plus any option of the simulator."""

@@ -37,6 +37,20 @@ def protocol(env_id: str) -> str:
     return PROTOCOLS.get(env_id, TWO_ROOMS_PROTOCOL)
 
 
+def plot_plane(env_id: str, size: int) -> dict:
+    """Where `info["agent_pos"]` lives, for trajectory plots: axis limits and labels, and
+    `wraps` (the x span after which a path jumps back, or None)."""
+    if env_id == PENDULUM_GOAL_ID:
+        return {
+            "xlim": (-np.pi, np.pi),
+            "ylim": (-8.0, 8.0),
+            "xlabel": "theta (rad, 0 = up)",
+            "ylabel": "theta_dot (rad/s)",
+            "wraps": 2 * np.pi,
+        }
+    return {"xlim": (0, size), "ylim": (size, 0), "xlabel": "", "ylabel": "", "wraps": None}
+
+
 def goal_tasks(env_id: str, episodes: int, seed: int, **env_kwargs) -> list[dict]:
     """`episodes` reset options for `env_id`: {"wall_x", "door_y", "start", "goal"} for
     Two-Rooms, {"start", "goal"} for the pendulum."""

@@ -21,7 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hjepa.agent.agent import run_episode
-from hjepa.envs.tasks import protocol
+from hjepa.envs.tasks import plot_plane, protocol
 from hjepa.viz.plots import plot_trajectories, save_gif
 
 Z95 = 1.959964
@@ -53,14 +53,16 @@ def evaluate_agent(configurator, out_dir: str | Path, mode: int | None = None, g
         if frames:
             save_gif(frames, out_dir / f"episode_{i}.gif")
         episodes.append({"task": options, **result.as_dict()})
+        every = cfg.critic.memory_every
+        if every > 0 and (i + 1) % every == 0 and agent.cost.critic is not None:
+            configurator.learn_from_memory(agent)
         bar.set_postfix(success=f"{np.mean([e['success'] for e in episodes]):.3f}")
     summary = summarize(episodes, agent)
     summary["planner"] = cfg.planner.kind if agent.actor.mode == 2 else "mode-1 policy"
     (out_dir / "episodes.json").write_text(json.dumps(episodes) + "\n")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    plot_trajectories(
-        episodes[:16], out_dir / "trajectories.png", configurator.world_cfg.data.image_size
-    )
+    plane = plot_plane(configurator.env_id, configurator.world_cfg.data.image_size)
+    plot_trajectories(episodes[:16], out_dir / "trajectories.png", plane)
     (out_dir / "report.md").write_text(report(summary, configurator))
     return summary
 

@@ -72,6 +72,8 @@ class PerChannelEncoder(nn.Module):
     a shared encoder may skip when the agent explains enough of the variance.
     """
 
+    first_sees_all = False  # SceneAgentEncoder: the first part reads every channel
+
     def __init__(
         self,
         in_chans: int = 2,
@@ -84,18 +86,35 @@ class PerChannelEncoder(nn.Module):
         if embed_dim % in_chans:
             raise ConfigError(f"embed_dim {embed_dim} does not split over {in_chans} channels")
         part = embed_dim // in_chans
+        first = in_chans if self.first_sees_all else 1
         self.parts = nn.ModuleList(
-            FrameEncoder(1, img_size, pool, channels, part) for _ in range(in_chans)
+            FrameEncoder(first if i == 0 else 1, img_size, pool, channels, part)
+            for i in range(in_chans)
         )
         self.in_chans, self.img_size, self.num_features = in_chans, img_size, embed_dim
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Frames [..., C, H, W] -> [..., D]."""
-        channels = x.split(1, dim=-3)
-        return torch.cat([enc(c) for enc, c in zip(self.parts, channels, strict=True)], dim=-1)
+        inputs = list(x.split(1, dim=-3))
+        if self.first_sees_all:
+            inputs[0] = x
+        return torch.cat([enc(c) for enc, c in zip(self.parts, inputs, strict=True)], dim=-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_features(x)
+
+
+class SceneAgentEncoder(PerChannelEncoder):
+    """A PerChannelEncoder whose first part (the agent's) reads the whole frame.
+
+    The agent's part can then say where the agent is *relative to the walls* (touching one,
+    in a doorway), which a predictor needs to stop a move at a wall drawn anywhere; reading
+    only the agent's channel, it knows the agent's position alone, and the predictor would
+    have to compare two learned codes to find a contact. The other parts still see only their
+    own channel, so the layout stays encoded.
+    """
+
+    first_sees_all = True
 
 
 class PooledViTEncoder(nn.Module):

@@ -12,7 +12,12 @@ from torch import nn
 
 from hjepa.errors import ConfigError
 from hjepa.nets.convnet import ConvDecoder, ConvEncoder
-from hjepa.nets.frame_encoder import FrameEncoder, PerChannelEncoder, PooledViTEncoder
+from hjepa.nets.frame_encoder import (
+    FrameEncoder,
+    PerChannelEncoder,
+    PooledViTEncoder,
+    SceneAgentEncoder,
+)
 from hjepa.nets.mlp import MLPEncoder
 from hjepa.nets.vit import PatchDecoder, TokenPredictor, VisionTransformer
 
@@ -80,5 +85,6 @@ register("conv_encoder")(ConvEncoder)
 register("frame_encoder")(FrameEncoder)
 register("vit_frame_encoder")(PooledViTEncoder)
 register("per_channel_frame_encoder")(PerChannelEncoder)
+register("scene_agent_frame_encoder")(SceneAgentEncoder)
 register("conv_decoder")(ConvDecoder)
 register("patch_decoder")(PatchDecoder)

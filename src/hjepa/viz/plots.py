@@ -28,8 +28,9 @@ def plot_rollout_error(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_trajectories(episodes: list[dict], path: Path, size: int) -> None:
-    """Agent paths of up to 16 goal-reaching episodes, each over its own Two-Rooms layout."""
+def plot_trajectories(episodes: list[dict], path: Path, plane: dict) -> None:
+    """Paths of up to 16 goal-reaching episodes in the plane of `hjepa.envs.tasks.plot_plane`
+    (Two-Rooms: the arena, each over its own layout; the pendulum: its phase plane)."""
     from hjepa.envs.two_rooms import two_rooms_walls
 
     n = len(episodes)
@@ -41,20 +42,35 @@ def plot_trajectories(episodes: list[dict], path: Path, size: int) -> None:
     for ax, ep in zip(axes.flat, episodes, strict=False):
         task = ep["task"]
         if "wall_x" in task:
+            size = int(plane["xlim"][1])
             walls = two_rooms_walls(size, task["wall_x"], task["door_y"])[0]
             ax.imshow(walls, cmap="Greys", vmin=0, vmax=2, extent=(0, size, size, 0))
-        path_xy = np.asarray(ep["positions"]).reshape(-1, 2)
+        else:
+            ax.axis("on")
+            ax.tick_params(labelsize=6)
+            ax.set_xlabel(plane["xlabel"], fontsize=7)
+            ax.set_ylabel(plane["ylabel"], fontsize=7)
+        path_xy = _break_at_wraps(np.asarray(ep["positions"]).reshape(-1, 2), plane["wraps"])
         colour = "tab:green" if ep["success"] else "tab:red"
         ax.plot(path_xy[:, 0], path_xy[:, 1], "-", color=colour, lw=1.2)
         ax.plot(*task["start"], "o", color="tab:blue", ms=4)
         ax.plot(*task["goal"], "*", color="gold", ms=9, mec="k", mew=0.5)
-        ax.set_xlim(0, size)
-        ax.set_ylim(size, 0)
+        ax.set_xlim(*plane["xlim"])
+        ax.set_ylim(*plane["ylim"])
         ax.set_title(f"{'ok' if ep['success'] else 'fail'} in {ep['steps']} steps", fontsize=8)
     fig.suptitle("start (blue), goal (star), path (green: success, red: failure)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _break_at_wraps(points: np.ndarray, span: float | None) -> np.ndarray:
+    """Points [T, 2] with a NaN row wherever x jumps by more than half of `span` (a wrapped
+    angle), so the plotted line does not cross the whole plot."""
+    if span is None or len(points) < 2:
+        return points
+    jumps = np.flatnonzero(np.abs(np.diff(points[:, 0])) > span / 2) + 1
+    return np.insert(points, jumps, np.nan, axis=0)
 
 
 def save_gif(frames: list, path: Path, scale: int = 4, fps: int = 15) -> None:
