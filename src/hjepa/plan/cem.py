@@ -25,7 +25,8 @@ class CEMPlanner(SequencePlanner):
         bound = model.max_action
         mean = self.initial_plan(model, state.shape[0], warm_start, state.device)
         std = torch.full_like(mean, self.std * bound)
-        best, best_cost = mean, model.cost(state, goal, mean[:, None])[:, 0]
+        # the mean is the first candidate of the first round: no separate evaluation
+        best, best_cost = mean, torch.full(mean.shape[:1], float("inf"), device=mean.device)
         for _ in range(self.iterations):
             samples = sample_around(mean, std[:, None], self.samples, bound, self.generator)
             cost = model.cost(state, goal, samples)
@@ -33,5 +34,5 @@ class CEMPlanner(SequencePlanner):
             elites = samples.gather(1, elite_idx[..., None, None].expand(-1, -1, *mean.shape[1:]))
             mean, std = elites.mean(1), elites.std(1, unbiased=False) + 1e-3 * bound
             best, best_cost = keep_best(best, best_cost, samples, cost)
-        evaluations = 1 + self.iterations * self.samples
+        evaluations = self.iterations * self.samples
         return best, {"cost": best_cost, "evaluations": evaluations}

@@ -29,7 +29,8 @@ class MPPIPlanner(SequencePlanner):
     def plan(self, model: PlanningModel, state, goal, warm_start=None):
         bound = model.max_action
         mean = self.initial_plan(model, state.shape[0], warm_start, state.device)
-        best, best_cost = mean, model.cost(state, goal, mean[:, None])[:, 0]
+        # the mean is the first candidate of the first round: no separate evaluation
+        best, best_cost = mean, torch.full(mean.shape[:1], float("inf"), device=mean.device)
         for _ in range(self.iterations):
             samples = sample_around(mean, self.std * bound, self.samples, bound, self.generator)
             cost = model.cost(state, goal, samples)
@@ -37,5 +38,5 @@ class MPPIPlanner(SequencePlanner):
             weights = torch.softmax(-cost / (self.temperature * spread.clamp_min(1e-8)), dim=1)
             mean = (weights[..., None, None] * samples).sum(1)
             best, best_cost = keep_best(best, best_cost, samples, cost)
-        evaluations = 1 + self.iterations * self.samples
+        evaluations = self.iterations * self.samples
         return best, {"cost": best_cost, "evaluations": evaluations}
