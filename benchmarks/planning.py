@@ -6,8 +6,9 @@ Protocol (`hjepa.envs.tasks`): start and goal in different rooms, 200-step budge
 within 4.5 px of the goal. The same seeded episodes for every row of a table.
 - main: the agent presets (MPPI + critic; `configs/agent_two_rooms.yaml` on the fixed-wall and
   `configs/agent_two_rooms_random_wall.yaml` on the random-wall world model), 200 episodes
-  each. Targets: >= 99 % (fixed), >= 98 % (random), median latency per replanning step
-  <= 10 ms.
+  each, with and without the memory correction of the world model, and the fixed-wall preset
+  with 2 torch threads instead of 1. Targets: >= 99 % (fixed), >= 98 % (random), median
+  latency per replanning step <= 10 ms.
 - compare (fixed wall): gradient descent vs CEM vs MPPI, each with the critic and with plain
   latent energy (|s - g|^2, no critic).
 - mode1 (fixed wall): the Mode-1 policy distilled from Mode-2 (`policy.episodes` Mode-2
@@ -68,6 +69,11 @@ def main() -> None:
         for model in MODELS:
             rows.append(evaluate(model, "MPPI + critic", [], n))
             save("planning_main", rows, NOTES)
+            label = "MPPI + critic, no memory correction"
+            rows.append(evaluate(model, label, ["memory.correction=false"], n))
+            save("planning_main", rows, NOTES)
+        rows.append(evaluate("fixed wall", "MPPI + critic, 2 threads", ["task.threads=2"], n))
+        save("planning_main", rows, NOTES)
     if "compare" in tables:
         rows = []
         for kind in ("gradient", "cem", "mppi"):
@@ -84,7 +90,8 @@ def main() -> None:
 
 
 NOTES = (
-    "2 CPU cores, fp32, one episode at a time, nothing else running. Start and goal in "
+    "2 CPU cores, fp32, one episode at a time, nothing else running; the agent acts with 1 "
+    "torch thread unless a row says otherwise (`task.threads`). Start and goal in "
     "different rooms, 200-step budget, success = within 4.5 px of the goal; the same seeded "
     "episodes in every row. Reports: `runs/benchmarks/<model>/plan/<agent>/report.md`."
 )

@@ -1,6 +1,7 @@
 """The six-module agent: cost, memory, Mode-1 distillation, the loop, the demo and bad input."""
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -8,6 +9,7 @@ import torch
 
 from hjepa.agent.agent import run_episode
 from hjepa.agent.configurator import AgentConfig, Configurator
+from hjepa.agent.correction import ExperienceCorrection
 from hjepa.agent.cost import CostModule, Imagination
 from hjepa.agent.critic import DistanceCritic
 from hjepa.agent.memory import ShortTermMemory
@@ -68,6 +70,64 @@ def test_memory_records_and_forgets_the_oldest_episodes():
     decisions = memory.decisions()
     assert decisions["state"].shape == (4, 3) and decisions["action"].shape == (4, 2)
     assert memory.episode()["realized_cost"].tolist() == [0.0, 1.0]
+
+
+def test_memory_surprises_are_this_episodes_prediction_errors():
+    memory = ShortTermMemory()
+    memory.start_episode()
+    states = torch.randn(4, 3)
+    predicted = torch.randn(4, 3)
+    for t in range(4):
+        a = torch.full((2,), float(t))
+        # step 1 has no prediction; executed differs from the chosen action
+        kwargs = {} if t == 1 else {"predicted_next": predicted[t]}
+        memory.record(states[t], torch.zeros(3), a, 0.0, 0.0, executed=a + 10, **kwargs)
+    seen, tried, errors = memory.surprises()
+    assert torch.equal(seen, states[[0, 2]]) and torch.equal(tried[:, 0], torch.tensor([10, 12.0]))
+    assert torch.allclose(errors, states[[1, 3]] - predicted[[0, 2]])
+    memory.start_episode()  # a new episode starts with nothing known
+    assert len(memory.surprises()[0]) == 0
+
+
+def test_correction_predicts_a_tried_move_as_it_turned_out():
+    memory = ShortTermMemory()
+    memory.start_episode()
+    blocked = torch.tensor([1.0, 0.0])  # a wall: the move right does nothing, twice
+    for _ in range(3):
+        memory.record(torch.zeros(2), torch.zeros(2), blocked, 0.0, 0.0, predicted_next=blocked)
+    energy = CostModule(1.0, "last", critic=None)
+    correction = ExperienceCorrection(memory, state_radius=0.25, action_radius=0.25)
+    corrected = Imagination(Displacement(), energy, max_action=2.0, correction=correction)
+    plain = Imagination(Displacement(), energy, max_action=2.0)
+    start, goal = torch.zeros(1, 2), torch.tensor([[1.0, 0.0]])
+    moves = torch.tensor([[[[1.0, 0.0]], [[0.0, 1.0]]]])  # right (tried), up (never tried)
+    assert plain.cost(start, goal, moves)[0, 0] == 0  # the world model believes it passes
+    cost = corrected.cost(start, goal, moves)[0]
+    assert cost[0] == pytest.approx(1.0, abs=1e-6)  # as it turned out, not twice the error
+    assert cost[1] == pytest.approx(plain.cost(start, goal, moves)[0, 1].item(), rel=1e-5)
+    # the kernel average, against a direct computation on random memories
+    torch.manual_seed(0)
+    memory.start_episode()
+    for _ in range(6):
+        memory.record(
+            torch.randn(2), torch.zeros(2), torch.randn(2), 0.0, 0.0, None, torch.randn(2)
+        )
+    states, actions, errors = memory.surprises()
+    queries, moves = torch.randn(4, 2), torch.randn(4, 2)
+    weights = torch.tensor(
+        [
+            [
+                math.exp(-((q - si) ** 2).sum() / 0.5 - ((u - ai) ** 2).sum() / 0.5)
+                for si, ai in zip(states, actions, strict=True)
+            ]
+            for q, u in zip(queries, moves, strict=True)
+        ]
+    )
+    expected = (weights @ errors) / weights.sum(1, keepdim=True).clamp_min(1.0)
+    wide = ExperienceCorrection(memory, state_radius=0.5, action_radius=0.5)
+    assert torch.allclose(wide.offset(queries, moves), expected, atol=1e-5)
+    with pytest.raises(ConfigError, match="radii"):
+        ExperienceCorrection(memory, 0.0, 0.5)
 
 
 def test_distillation_fits_the_teacher_and_respects_bounds():
@@ -141,7 +201,8 @@ def agent_config(*overrides):
 @pytest.mark.parametrize("planner", ["gradient", "cem", "mppi"])
 def test_every_planner_drives_the_agent_inside_the_bounds(demo_run, planner):
     run, _ = demo_run
-    configurator = Configurator(agent_config(f"planner.kind={planner}"), run, progress=False)
+    cfg = agent_config(f"planner.kind={planner}", "memory.correction=true")
+    configurator = Configurator(cfg, run, progress=False)
     agent = configurator.build()
     env = configurator.make_env()
     obs, info = env.reset(seed=0, options=configurator.tasks(1)[0])
@@ -151,6 +212,7 @@ def test_every_planner_drives_the_agent_inside_the_bounds(demo_run, planner):
         assert action.shape == (2,) and np.abs(action).max() <= env.action_space.high[0] + 1e-6
         obs, *_ = env.step(action)
     assert len(agent.memory) == 3 and decision["seconds"] > 0
+    assert len(agent.memory.surprises()[0]) == 2  # the outcomes of the first two moves
 
 
 def test_mode1_policy_is_distilled_from_mode2(demo_run):

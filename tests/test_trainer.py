@@ -10,6 +10,7 @@ from hjepa.nets.export import load_model
 from hjepa.train import trainer
 from hjepa.train.checkpoint import load_checkpoint
 from hjepa.train.data import make_loader
+from hjepa.train.runtime import torch_threads
 from hjepa.train.trainer import train
 
 
@@ -159,3 +160,13 @@ def test_interrupted_checkpoint_write_leaves_previous_intact(tiny_config, monkey
         train(cfg, resume=True)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == ["last.pt"]
+
+
+def test_torch_threads_sets_then_restores_even_on_error():
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError), torch_threads(1):
+        assert torch.get_num_threads() == 1
+        raise RuntimeError
+    assert torch.get_num_threads() == before
+    with torch_threads(0):
+        assert torch.get_num_threads() == before

@@ -66,3 +66,30 @@ def test_store_from_another_env_is_refused(tmp_path):
         train(other)
     with pytest.raises(ConfigError, match="action_dim"):
         train(tiny(tmp_path, f"data.path={store}", "world.action_dim=3", "train.name=a3"))
+
+
+def test_refinement_trains_the_predictor_on_frozen_latents(tmp_path):
+    from hjepa.experiment import trajectory_store
+    from hjepa.world.refine import _windows, encode_episodes, refine_predictor
+
+    cfg = tiny(tmp_path)
+    train(cfg)
+    _, model = load_run(tmp_path / "two_rooms")
+    store = trajectory_store(cfg)
+    data = encode_episodes(model, store, range(len(store)), "cpu")
+    windows = _windows(data, model.rollout_steps, 64, torch.Generator().manual_seed(1))
+
+    def rollout_error():
+        with torch.no_grad():
+            states, actions = windows
+            rolled = model.rollout(states[:, 0], actions)
+            return (rolled - states[:, 1:]).pow(2).mean().item()
+
+    encoder = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    before = rollout_error()
+    metrics = refine_predictor(model, store, range(len(store)), 200, batch=32, progress=False)
+    assert rollout_error() < 0.8 * before and metrics["refine_rollout_loss"] > 0
+    assert all(torch.equal(v, model.encoder.state_dict()[k]) for k, v in encoder.items())
+    # the trainer refines at the end of a run and keeps the refined model
+    refined = train(tiny(tmp_path, "train.name=refined", "world.refine_steps=5"))
+    assert "refine_rollout_loss" in refined.metrics

@@ -68,6 +68,10 @@ class WorldConfig:
     action_embed: int = 16
     rollout_steps: int = 16
     inverse_weight: float = 1.0
+    # After training: more predictor steps on the frozen encoder's latents (world/refine.py)
+    refine_steps: int = 0
+    refine_batch: int = 256
+    refine_lr: float = 0.003
 
 
 @dataclass

@@ -118,8 +118,18 @@ class Agent:
         info["seconds"], info["actor_seconds"] = done - start, done - perceived
         with torch.inference_mode():
             realized = float(self.cost.state_cost(state, self.goal)[0])
+            executed = self.actor.imagination.executed(action.detach())
+            predicted = self.world_model.rollout(state, executed[:, None])[:, 0]
         label = info.pop("label", action)  # what Mode-2 chose, even when a student acted
-        self.memory.record(state[0], self.goal[0], label[0].detach(), info["cost"], realized)
+        self.memory.record(
+            state[0],
+            self.goal[0],
+            label[0].detach(),
+            info["cost"],
+            realized,
+            executed=executed[0],
+            predicted_next=predicted[0],
+        )
         out = action.detach().cpu().numpy().astype(np.float32)
         return (out[0] if out.shape[0] == 1 else out), info
 

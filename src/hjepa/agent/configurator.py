@@ -20,6 +20,7 @@ import torch
 from tqdm.auto import tqdm
 
 from hjepa.agent.agent import Actor, Agent, run_episode
+from hjepa.agent.correction import ExperienceCorrection
 from hjepa.agent.cost import CostModule, Imagination
 from hjepa.agent.critic import DistanceCritic, train_critic
 from hjepa.agent.memory import ShortTermMemory
@@ -34,6 +35,7 @@ from hjepa.envs.tasks import goal_tasks
 from hjepa.errors import CheckpointError, ConfigError
 from hjepa.experiment import load_run, trajectory_store
 from hjepa.plan import RecedingHorizon, build_planner
+from hjepa.train.runtime import torch_threads
 
 PLANNER_KEYS = {
     "gradient": ("horizon", "iterations", "restarts", "lr"),
@@ -99,11 +101,25 @@ class PolicyConfig:
 
 
 @dataclass
+class MemoryConfig:
+    capacity: int = 100_000  # steps kept
+    # Correct the world model's next-state predictions by the prediction errors of similar
+    # moves earlier in the episode (agent/correction.py); radii of the state and action kernels
+    # in latent units and action units
+    correction: bool = False
+    state_radius: float = 0.5
+    action_radius: float = 0.5
+
+
+@dataclass
 class TaskConfig:
     env: str = ""  # "" = the world model's env
     episodes: int = 200
     max_steps: int = 200
     seed: int = 0
+    # torch threads while acting (0 = torch's setting): a decision is hundreds of tiny ops, where
+    # a second CPU thread costs more in synchronization than it saves
+    threads: int = 1
 
 
 @dataclass
@@ -113,6 +129,7 @@ class AgentConfig:
     cost: CostConfig = field(default_factory=CostConfig)
     critic: CriticConfig = field(default_factory=CriticConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
 
 
@@ -145,20 +162,21 @@ class Configurator:
     def build(self, mode: int | None = None) -> Agent:
         """The agent, in `mode` (default: the config's)."""
         mode = mode or self.cfg.mode
-        cost = self.cost_module()
+        cost, m = self.cost_module(), self.cfg.memory
+        memory = ShortTermMemory(m.capacity)
+        correction = (
+            ExperienceCorrection(memory, m.state_radius, m.action_radius) if m.correction else None
+        )
         env = self.make_env()
         max_norm = getattr(env.unwrapped, "max_action_norm", None)
-        imagination = Imagination(
-            self.world_model, cost, float(env.action_space.high.max()), max_norm
-        )
+        max_action = float(env.action_space.high.max())
+        imagination = Imagination(self.world_model, cost, max_action, max_norm, correction)
         p = self.cfg.planner
         planner = build_planner(p.kind, **{k: getattr(p, k) for k in PLANNER_KEYS[p.kind]})
         mpc = RecedingHorizon(planner, p.execute) if mode == 2 else None
         policy = self.policy(imagination.max_action) if mode == 1 else None
         actor = Actor(imagination, mpc, policy)
-        return Agent(
-            self, self.world_model.encoder, self.world_model, cost, actor, ShortTermMemory()
-        )
+        return Agent(self, self.world_model.encoder, self.world_model, cost, actor, memory)
 
     def cost_module(self) -> CostModule:
         c = self.cfg.cost
@@ -234,8 +252,9 @@ class Configurator:
                 seed = p.seed + round * p.episodes
                 tasks = self.tasks(p.episodes, seed)
                 desc = f"mode-1 distillation, round {round}"
-                for i, options in enumerate(tqdm(tasks, desc, disable=not self.progress)):
-                    run_episode(teacher, env, seed + i, options, self.cfg.task.max_steps)
+                with torch_threads(self.cfg.task.threads):
+                    for i, options in enumerate(tqdm(tasks, desc, disable=not self.progress)):
+                        run_episode(teacher, env, seed + i, options, self.cfg.task.max_steps)
                 distill(policy, teacher.memory.decisions(), p.steps, progress=self.progress)
             self._save("policy", policy, settings)
         return policy.eval().requires_grad_(False)
@@ -260,20 +279,21 @@ class Configurator:
     @torch.no_grad()
     def random_walks(self, walks: int, steps: int, per_layout: int):
         """Latents [steps + 1, D] of `walks` episodes of the store's policy in the simulator,
-        `per_layout` at a time through one layout (where the env can share one), and the
-        layout key of each. None (empty lists) for `walks` <= 0 or an env without an hjepa
-        simulator (a Gymnasium env such as hjepa/PendulumGoal-v0)."""
+        `per_layout` at a time through one layout (where the env can share one; each time one
+        not walked yet, while such layouts are easily drawn), and the layout key of each.
+        None (empty lists) for `walks` <= 0 or an env without an hjepa simulator (a Gymnasium
+        env such as hjepa/PendulumGoal-v0)."""
         if walks <= 0 or self.env_id not in SIM_REGISTRY:
             return [], []
         d = self.world_cfg.data
         rng = np.random.default_rng([self.world_cfg.train.seed, 1])
         policy = load_policy(d.policy, self.world_model.action_dim)
-        episodes, layouts = [], []
+        episodes, layouts, walked = [], [], set()
         starts = range(0, walks, per_layout)
         for start in tqdm(starts, desc="random walks", disable=not self.progress, leave=False):
             sim = make_sim(self.env_id, min(per_layout, walks - start), **d.env_kwargs)
             sim.rng = rng
-            shared = sim.shared_layout()
+            shared = _unwalked_layout(sim, walked)
             obs = run_episodes(sim, policy, rng, steps, options=shared)["obs"]
             episodes.extend(self.world_model.encode(torch.from_numpy(obs)).unbind(0))
             layouts.extend(layout_key(walk) for walk in obs)
@@ -301,3 +321,17 @@ class Configurator:
         tmp = path.with_suffix(".tmp")
         torch.save({"settings": settings, "state_dict": module.state_dict()}, tmp)
         os.replace(tmp, path)
+
+
+def _unwalked_layout(sim, walked: set, tries: int = 200) -> dict | None:
+    """A layout for all of `sim`'s envs (`sim.shared_layout()`), redrawn up to `tries` times
+    until it is not in `walked`, so that layouts are covered evenly; recorded in `walked`."""
+    for _ in range(tries):
+        shared = sim.shared_layout()
+        if shared is None:
+            return None
+        key = tuple(sorted(shared.items()))
+        if key not in walked:
+            break
+    walked.add(key)
+    return shared

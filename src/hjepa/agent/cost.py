@@ -12,6 +12,7 @@ action sequences out in latent space and scores them.
 import torch
 from torch import nn
 
+from hjepa.agent.correction import ExperienceCorrection
 from hjepa.agent.critic import distance
 from hjepa.errors import ConfigError, ShapeError
 
@@ -71,13 +72,22 @@ class Imagination:
     Candidates live in the box [-max_action, max_action]^A the planners search. An env that
     scales longer displacements down to norm `max_norm` (the arenas) is imagined the same way:
     each candidate action is projected onto that ball before the world model sees it, so the
-    planner never credits a move the env will not make.
+    planner never credits a move the env will not make. With a `correction`, predictions are
+    corrected by the prediction errors of this episode's moves (`correction.py`).
     """
 
-    def __init__(self, world_model, cost: CostModule, max_action: float, max_norm=None):
+    def __init__(
+        self,
+        world_model,
+        cost: CostModule,
+        max_action: float,
+        max_norm=None,
+        correction: ExperienceCorrection | None = None,
+    ):
         self.world_model, self.cost_module = world_model, cost
         self.action_dim, self.max_action = world_model.action_dim, float(max_action)
         self.max_norm = None if max_norm is None else float(max_norm)
+        self.correction = correction
 
     def executed(self, actions: torch.Tensor) -> torch.Tensor:
         """The actions [..., A] as the env executes them (projected onto the norm ball)."""
@@ -96,4 +106,6 @@ class Imagination:
         starts = state[:, None].expand(b, n, -1).reshape(b * n, -1)
         moves = self.executed(actions.reshape(b * n, h, a))
         states = self.world_model.rollout(starts, moves)
+        if self.correction is not None:
+            states = states + self.correction.offset(starts, moves[:, 0])[:, None]
         return self.cost_module(states.reshape(b, n, h, -1), goal, actions)

@@ -16,13 +16,11 @@ the sequence of shard seeds. Torch runs on one thread meanwhile: the pixel adapt
 small frame at a time, which is faster on one thread (and much faster on a busy machine).
 """
 
-import contextlib
 import time
 from pathlib import Path
 
 import gymnasium
 import numpy as np
-import torch
 from gymnasium import spaces
 from tqdm import tqdm
 
@@ -30,6 +28,7 @@ from hjepa.data.store import TrajectoryStore, TrajectoryWriter
 from hjepa.envs import SIM_REGISTRY
 from hjepa.envs.collect import _check_sizes, _discard_if_empty, shard_rng
 from hjepa.errors import ConfigError
+from hjepa.train.runtime import torch_threads
 
 POLICIES = ("random",)
 
@@ -62,7 +61,7 @@ def collect_gym(
     new_store = not (append and out.is_dir() and any(out.iterdir()))
     env = make_env(env_id, env_kwargs)
     try:
-        with _single_thread():
+        with torch_threads(1):
             probe = _probe(env)
             writer = TrajectoryWriter(
                 out, env_id, env_kwargs, policy=policy, seed=seed, append=append, **probe
@@ -135,16 +134,6 @@ def _probe(env: gymnasium.Env) -> dict:
         "action_dim": env.action_space.shape[0],
         "state_names": names,
     }
-
-
-@contextlib.contextmanager
-def _single_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _collect_shards(writer, env, episodes, steps, seed, per_shard, progress) -> None:

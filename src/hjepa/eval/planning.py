@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from hjepa.agent.agent import run_episode
 from hjepa.envs.tasks import plot_plane, protocol
+from hjepa.train.runtime import torch_threads
 from hjepa.viz.plots import plot_trajectories, save_gif
 
 Z95 = 1.959964
@@ -47,16 +48,18 @@ def evaluate_agent(configurator, out_dir: str | Path, mode: int | None = None, g
     tasks = configurator.tasks()
     episodes = []
     bar = tqdm(tasks, desc="episodes", disable=not configurator.progress)
-    for i, options in enumerate(bar):
-        frames = [] if i < gifs else None
-        result = run_episode(agent, env, cfg.task.seed + i, options, cfg.task.max_steps, frames)
-        if frames:
-            save_gif(frames, out_dir / f"episode_{i}.gif")
-        episodes.append({"task": options, **result.as_dict()})
-        every = cfg.critic.memory_every
-        if every > 0 and (i + 1) % every == 0 and agent.cost.critic is not None:
-            configurator.learn_from_memory(agent)
-        bar.set_postfix(success=f"{np.mean([e['success'] for e in episodes]):.3f}")
+    with torch_threads(cfg.task.threads):
+        for i, options in enumerate(bar):
+            frames = [] if i < gifs else None
+            seed = cfg.task.seed + i
+            result = run_episode(agent, env, seed, options, cfg.task.max_steps, frames)
+            if frames:
+                save_gif(frames, out_dir / f"episode_{i}.gif")
+            episodes.append({"task": options, **result.as_dict()})
+            every = cfg.critic.memory_every
+            if every > 0 and (i + 1) % every == 0 and agent.cost.critic is not None:
+                configurator.learn_from_memory(agent)
+            bar.set_postfix(success=f"{np.mean([e['success'] for e in episodes]):.3f}")
     summary = summarize(episodes, agent)
     summary["planner"] = cfg.planner.kind if agent.actor.mode == 2 else "mode-1 policy"
     (out_dir / "episodes.json").write_text(json.dumps(episodes) + "\n")

@@ -16,9 +16,16 @@ from tqdm import tqdm
 
 from hjepa import __version__, distributed
 from hjepa.config import Config, from_dict, save_config, to_dict
+from hjepa.data.windows import split_episodes
 from hjepa.errors import CheckpointError, ConfigError, NonFiniteLossError
 from hjepa.eval.collapse import check_collapse
-from hjepa.experiment import build_dataset, build_masks, build_model, encoder_spec
+from hjepa.experiment import (
+    build_dataset,
+    build_masks,
+    build_model,
+    encoder_spec,
+    trajectory_store,
+)
 from hjepa.nets.export import export_model
 from hjepa.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from hjepa.train.data import make_loader
@@ -32,6 +39,7 @@ from hjepa.train.runtime import (
     select_device,
     set_rng_state,
 )
+from hjepa.world.refine import refine_predictor
 
 # Keys that may differ between a run and its resumption: they change speed or output, not results.
 RESUMABLE_CHANGES = {
@@ -118,8 +126,28 @@ def train(
     if logger is not None:
         logger.close()
     if distributed.is_main() and result.step == total:
+        if cfg.model.kind == "world_model" and cfg.world.refine_steps > 0:
+            result.metrics.update(_refine(model, cfg))
+            _checkpoint(run_dir, model, optimizer, cfg, total)
         _finish(run_dir, model, cfg, result)
     return result
+
+
+def _refine(model, cfg: Config) -> dict:
+    """The world model's predictor refined on frozen latents of the training episodes."""
+    store = trajectory_store(cfg)
+    train_episodes, _ = split_episodes(len(store), cfg.data.held_out, cfg.train.seed)
+    w = cfg.world
+    return refine_predictor(
+        model,
+        store,
+        train_episodes,
+        w.refine_steps,
+        w.refine_batch,
+        w.refine_lr,
+        seed=cfg.train.seed,
+        progress=cfg.train.progress,
+    )
 
 
 def train_step(ddp, model, optimizer, batch, cfg: Config, step: int, device, amp) -> dict:
