@@ -6,9 +6,9 @@ Protocol (`hjepa.envs.tasks`): start and goal in different rooms, 200-step budge
 within 4.5 px of the goal. The same seeded episodes for every row of a table.
 - main: the agent presets (MPPI + critic; `configs/agent_two_rooms.yaml` on the fixed-wall and
   `configs/agent_two_rooms_random_wall.yaml` on the random-wall world model), 200 episodes
-  each, with and without the memory correction of the world model, and the fixed-wall preset
-  with 2 torch threads instead of 1. Targets: >= 99 % (fixed), >= 98 % (random), median
-  latency per replanning step <= 10 ms.
+  each; each preset without the memory correction of the world model and without the
+  revisiting cost; the fixed-wall preset with 2 torch threads instead of 1. Targets: >= 99 %
+  (fixed), >= 98 % (random), median latency per replanning step <= 10 ms.
 - compare (fixed wall): gradient descent vs CEM vs MPPI, each with the critic and with plain
   latent energy (|s - g|^2, no critic).
 - mode1 (fixed wall): the Mode-1 policy distilled from Mode-2 (`policy.episodes` Mode-2
@@ -32,6 +32,10 @@ MODELS = {  # world model -> (run, agent preset)
     "random wall": (RUNS / "two_rooms_random_wall", CONFIGS / "agent_two_rooms_random_wall.yaml"),
 }
 NO_CRITIC = ["cost.critic_weight=0", "cost.energy_weight=1"]
+ABLATIONS = {  # the preset without one of its two uses of the short-term memory
+    "no memory correction": "memory.correction=false",
+    "no revisiting cost": "cost.visit_weight=0",
+}
 
 
 def evaluate(model: str, label: str, overrides: list[str], episodes: int, mode: int = 2) -> dict:
@@ -69,9 +73,9 @@ def main() -> None:
         for model in MODELS:
             rows.append(evaluate(model, "MPPI + critic", [], n))
             save("planning_main", rows, NOTES)
-            label = "MPPI + critic, no memory correction"
-            rows.append(evaluate(model, label, ["memory.correction=false"], n))
-            save("planning_main", rows, NOTES)
+            for label, override in ABLATIONS.items():
+                rows.append(evaluate(model, f"MPPI + critic, {label}", [override], n))
+                save("planning_main", rows, NOTES)
         rows.append(evaluate("fixed wall", "MPPI + critic, 2 threads", ["task.threads=2"], n))
         save("planning_main", rows, NOTES)
     if "compare" in tables:

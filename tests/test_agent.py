@@ -37,6 +37,25 @@ def test_cost_terms_match_a_direct_computation():
         CostModule(energy="mean")
 
 
+def test_revisiting_cost_counts_this_episodes_nearby_states():
+    memory = ShortTermMemory()
+    memory.start_episode()
+    visited = torch.tensor([[0.0, 0.0], [0.0, 0.0], [3.0, 0.0]])
+    for state in visited:
+        memory.record(state, torch.zeros(2), torch.zeros(2), 0.0, 0.0)
+    cost = CostModule(0.0, critic=None, visit_weight=0.5, visit_radius=1.0, memory=memory)
+    ends = torch.tensor([[0.0, 0.0], [0.0, 1.0], [10.0, 10.0]])  # plans ending here (H = 2)
+    states = torch.stack([torch.full_like(ends, 99.0), ends], dim=1)[None]  # [1, 3, 2, 2]
+    got = cost(states, torch.zeros(1, 2), torch.zeros(1, 3, 2, 2))[0]
+    d2 = torch.cdist(ends, visited).pow(2)
+    torch.testing.assert_close(got, 0.5 * torch.exp(-d2 / 2).sum(-1))
+    assert got[0] > got[1] > got[2] >= 0  # twice visited > near a visit > never near one
+    memory.start_episode()  # a new episode remembers no visits
+    assert cost(states, torch.zeros(1, 2), torch.zeros(1, 3, 2, 2)).abs().max() == 0
+    with pytest.raises(ConfigError, match="revisiting"):
+        CostModule(visit_weight=0.5)  # no memory to count visits in
+
+
 class Displacement:
     """A world model whose next state is the state plus the action: s' = s + a."""
 
@@ -153,6 +172,19 @@ def test_goal_folded_policy_matches_the_policy():
     torch.testing.assert_close(policy.for_goal(goal)(states), expected, atol=1e-5, rtol=1e-5)
     with pytest.raises(ShapeError, match="goal latent"):
         policy.for_goal(torch.randn(2, 6))
+
+
+def test_policy_acting_noise_is_centred_on_the_policy_and_bounded():
+    torch.manual_seed(0)
+    noisy = ReactivePolicy(6, 2, max_action=2.45, hidden=32, noise=0.3, seed=1).eval()
+    states, goal = torch.randn(1, 6).expand(4000, 6), torch.randn(1, 6)
+    mean = noisy(states[:1], goal)  # forward (distillation, DAgger) stays deterministic
+    actions = noisy.for_goal(goal)(states)
+    assert actions.abs().max() <= 2.45 and actions.std(0).min() > 0.3
+    assert mean.abs().max() < 0.1  # far from the bounds, so the clipped noise is centred
+    torch.testing.assert_close(actions.mean(0), mean[0], atol=0.06, rtol=0)
+    with pytest.raises(ConfigError, match="noise"):
+        ReactivePolicy(6, 2, max_action=1.0, noise=-0.1)
 
 
 def test_wilson_interval():

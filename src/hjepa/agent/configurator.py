@@ -65,6 +65,10 @@ class CostConfig:
     action_weight: float = 0.0
     critic_weight: float = 1.0  # 0 = no critic (plain latent-energy planning)
     critic_mode: str = "last"  # the critic as terminal cost (cost-to-go past the horizon)
+    # revisiting: w_v x the kernel count (radius in latent units) of this episode's states near
+    # where a plan ends, so that the agent cannot stay stuck in a local minimum of the critic
+    visit_weight: float = 0.0
+    visit_radius: float = 1.0
 
 
 @dataclass
@@ -97,6 +101,9 @@ class PolicyConfig:
     steps: int = 5000
     hidden: int = 512
     activation: str = "relu"
+    # acting noise std, as a fraction of the action bound: without it the policy got stuck in
+    # wall corners next to the door (fixed wall, 200 episodes: 85 % without, 100 % with 0.3)
+    noise: float = 0.3
     seed: int = 10_000  # task seed of those episodes (never the evaluation's)
 
 
@@ -162,8 +169,9 @@ class Configurator:
     def build(self, mode: int | None = None) -> Agent:
         """The agent, in `mode` (default: the config's)."""
         mode = mode or self.cfg.mode
-        cost, m = self.cost_module(), self.cfg.memory
+        m = self.cfg.memory
         memory = ShortTermMemory(m.capacity)
+        cost = self.cost_module(memory)
         correction = (
             ExperienceCorrection(memory, m.state_radius, m.action_radius) if m.correction else None
         )
@@ -178,11 +186,19 @@ class Configurator:
         actor = Actor(imagination, mpc, policy)
         return Agent(self, self.world_model.encoder, self.world_model, cost, actor, memory)
 
-    def cost_module(self) -> CostModule:
+    def cost_module(self, memory: ShortTermMemory | None = None) -> CostModule:
         c = self.cfg.cost
         critic = self.critic() if c.critic_weight > 0 else None
         return CostModule(
-            c.energy_weight, c.energy, c.action_weight, critic, c.critic_weight, c.critic_mode
+            c.energy_weight,
+            c.energy,
+            c.action_weight,
+            critic,
+            c.critic_weight,
+            c.critic_mode,
+            c.visit_weight,
+            c.visit_radius,
+            memory,
         )
 
     # -- trained parts, cached in <run>/agent/
@@ -237,12 +253,15 @@ class Configurator:
             max_action,
             p.hidden,
             p.activation,
+            p.noise,
+            p.seed,
         )
-        settings = {
-            "policy": to_dict(p),
+        settings = {  # what the distilled policy depends on (its acting noise is not)
+            "policy": {k: v for k, v in to_dict(p).items() if k != "noise"},
             "planner": to_dict(self.cfg.planner),
             "cost": to_dict(self.cfg.cost),
             "critic": self._critic_settings(),
+            "memory": to_dict(self.cfg.memory),
         }
         if not self._load("policy", policy, settings):
             teacher, env = self.build(mode=2), self.make_env()

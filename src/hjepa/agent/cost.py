@@ -2,9 +2,14 @@
 
     intrinsic  = w_e · Σ_t |ŝ_t - g|²  (or only t = H: `energy="last"`)   energy to the goal latent
                + w_a · Σ_t |a_t|²                                          action size
+               + w_v · Σ_m exp(-|ŝ_H - s_m|² / 2σ²)                         revisiting
     critic     = w_c · Σ_t d(ŝ_t, g)   (or only t = H)                    learned cost-to-go
 
-Each term can be switched off with a zero weight (or no critic). `Imagination` turns a world
+The revisiting term counts, with a Gaussian kernel, the states s_m of the current episode (from
+the short-term memory) near the state a plan ends in. A learned critic has local minima (a spot
+by a wall that it rates closer to the goal than every move away from it); an agent held there
+piles up visits until moving on costs less, so it cannot stay stuck. Each term can be switched
+off with a zero weight (or no critic). `Imagination` turns a world
 model and a cost module into the `PlanningModel` the planners optimize: it rolls candidate
 action sequences out in latent space and scores them.
 """
@@ -14,6 +19,7 @@ from torch import nn
 
 from hjepa.agent.correction import ExperienceCorrection
 from hjepa.agent.critic import distance
+from hjepa.agent.memory import ShortTermMemory
 from hjepa.errors import ConfigError, ShapeError
 
 MODES = ("sum", "last")
@@ -28,11 +34,18 @@ class CostModule(nn.Module):
         critic: nn.Module | None = None,
         critic_weight: float = 1.0,
         critic_mode: str = "sum",
+        visit_weight: float = 0.0,
+        visit_radius: float = 1.0,
+        memory: ShortTermMemory | None = None,
     ):
         super().__init__()
         for name, mode in (("energy", energy), ("critic_mode", critic_mode)):
             if mode not in MODES:
                 raise ConfigError(f"cost {name} must be one of {MODES}, got {mode!r}")
+        if visit_weight and (memory is None or not visit_radius > 0):
+            raise ConfigError("the revisiting cost needs the agent's memory and a radius > 0")
+        self.visit_weight, self.visit_radius = float(visit_weight), float(visit_radius)
+        self.memory = memory
         self.energy_weight, self.energy = float(energy_weight), energy
         self.action_weight = float(action_weight)
         self.critic, self.critic_weight, self.critic_mode = (
@@ -54,7 +67,17 @@ class CostModule(nn.Module):
             cost = cost + self.critic_weight * _reduce(togo, self.critic_mode)
         if self.action_weight:
             cost = cost + self.action_weight * actions.pow(2).sum((-1, -2))
+        if self.visit_weight:
+            cost = cost + self.visit_weight * self.revisits(states[:, :, -1])
         return cost
+
+    def revisits(self, reached: torch.Tensor) -> torch.Tensor:
+        """Kernel count [B, N] of this episode's states near the states reached [B, N, D]."""
+        seen = self.memory.visited().to(reached.device)
+        if len(seen) == 0:
+            return reached.new_zeros(reached.shape[:-1])
+        d2 = torch.cdist(reached.reshape(-1, reached.shape[-1]), seen).pow(2)
+        return (-d2 / (2 * self.visit_radius**2)).exp().sum(-1).reshape(reached.shape[:-1])
 
     def state_cost(self, state: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         """Cost [B] of being at latent states [B, D] (no action), e.g. the realized cost."""

@@ -5,8 +5,9 @@ differ while a DAgger student acts), the world model's prediction of the next st
 executed action, the cost the actor predicted for its plan and the cost realized at the state
 reached. It feeds the critic (`episodes()`, latent trajectories to retrain the cost-to-go on the
 agent's own experience), Mode-1 distillation (`decisions()`, the (state, goal, action) triples
-Mode-2 produced) and the world model's correction (`surprises()`, this episode's prediction
-errors). Oldest episodes are dropped past `capacity` steps.
+Mode-2 produced), the world model's correction (`surprises()`, this episode's prediction
+errors) and the revisiting cost (`visited()`, this episode's states). Oldest episodes are
+dropped past `capacity` steps.
 """
 
 from collections import deque
@@ -29,11 +30,11 @@ class ShortTermMemory:
         self.capacity = int(capacity)
         self._episodes: deque[dict[str, list]] = deque()
         self._size = 0
-        self._surprises = None  # surprises() until the next step is recorded
+        self._surprises = self._visited = None  # surprises(), visited() until the next step
 
     def start_episode(self) -> None:
         self._episodes.append({name: [] for name in FIELDS})
-        self._surprises = None
+        self._surprises = self._visited = None
 
     def record(
         self,
@@ -58,7 +59,7 @@ class ShortTermMemory:
         for name, value in zip(FIELDS, values, strict=True):
             self._episodes[-1][name].append(torch.as_tensor(value, dtype=torch.float32))
         self._size += 1
-        self._surprises = None
+        self._surprises = self._visited = None
         while self._size > self.capacity and len(self._episodes) > 1:
             self._size -= len(self._episodes.popleft()["state"])
 
@@ -77,6 +78,13 @@ class ShortTermMemory:
         """All remembered (state, goal, action) triples, concatenated over episodes."""
         steps = [self.episode(i) for i in range(len(self._episodes)) if self._episodes[i]["state"]]
         return {k: torch.cat([s[k] for s in steps]) for k in ("state", "goal", "action")}
+
+    def visited(self) -> torch.Tensor:
+        """The current episode's states [T, D] (for the revisiting cost)."""
+        if self._visited is None:
+            steps = self._episodes[-1]["state"] if self._episodes else []
+            self._visited = torch.stack(steps) if steps else torch.empty(0, 0)
+        return self._visited
 
     def surprises(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """The current episode's steps whose outcome is known and was predicted: states [N, D],

@@ -4,6 +4,11 @@ The network sees the state latent and the goal latent and outputs max_action * t
 actions are always inside the bounds. `distill` regresses it onto the first actions of Mode-2
 plans (state, goal, action triples from the agent's memory); the configurator alternates it with
 DAgger rounds, where the policy acts and Mode-2 labels the states it visits.
+
+It acts with Gaussian noise of std `noise` x max_action (clipped to the bounds): a reactive
+policy remembers nothing, so a deterministic one that pushes into a wall corner next to a door
+pushes there forever (Mode-2 gets out because its short-term memory corrects its world model);
+the noise gets it out.
 """
 
 from collections.abc import Callable
@@ -24,9 +29,15 @@ class ReactivePolicy(nn.Module):
         max_action: float,
         hidden: int = 512,
         activation: str = "relu",
+        noise: float = 0.0,
+        seed: int = 0,
     ):
         super().__init__()
+        if not noise >= 0:
+            raise ConfigError(f"policy noise must be >= 0, got {noise}")
         self.state_dim, self.action_dim, self.max_action = state_dim, action_dim, float(max_action)
+        self.noise_std = float(noise) * self.max_action
+        self.generator = torch.Generator().manual_seed(seed)
         # one wide hidden layer, no normalization: few ops, so a decision takes tens of µs
         # (ReLU: ~3 µs on 512 values on 2 CPU cores, exact GELU ~25 µs)
         self.net = MLP(2 * state_dim, hidden, action_dim, depth=2, norm=False, act=activation)
@@ -45,7 +56,8 @@ class ReactivePolicy(nn.Module):
         """The same policy with a goal latent [1, D] folded in: state [B, D] -> actions [B, A].
 
         The first layer W [s, g - s] + b = (W_s - W_g) s + (W_g g + b): its goal share is
-        computed once per goal, so a decision is two small matrix products (the acting path).
+        computed once per goal, so a decision is two small matrix products (the acting path),
+        plus the acting noise.
         """
         if goal.shape != (1, self.state_dim):
             raise ShapeError(
@@ -56,9 +68,15 @@ class ReactivePolicy(nn.Module):
         weight, bias = (w_state - w_goal).T.contiguous(), goal @ w_goal.T + first.bias
         w_out, b_out = last.weight.T.contiguous(), last.bias.clone()
 
+        bound, std, generator = self.max_action, self.noise_std, self.generator
+
         def act(state: torch.Tensor) -> torch.Tensor:
             hidden = activation(torch.addmm(bias, state, weight))
-            return self.max_action * torch.tanh(torch.addmm(b_out, hidden, w_out))
+            action = bound * torch.tanh(torch.addmm(b_out, hidden, w_out))
+            if std == 0:
+                return action
+            noise = torch.randn(action.shape, generator=generator)
+            return action.add_(noise, alpha=std).clamp_(-bound, bound)
 
         return act
 
