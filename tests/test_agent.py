@@ -177,12 +177,13 @@ def test_goal_folded_policy_matches_the_policy():
 def test_policy_acting_noise_is_centred_on_the_policy_and_bounded():
     torch.manual_seed(0)
     noisy = ReactivePolicy(6, 2, max_action=2.45, hidden=32, noise=0.3, seed=1).eval()
-    states, goal = torch.randn(1, 6).expand(4000, 6), torch.randn(1, 6)
-    mean = noisy(states[:1], goal)  # forward (distillation, DAgger) stays deterministic
-    actions = noisy.for_goal(goal)(states)
+    state, goal = torch.randn(1, 6), torch.randn(1, 6)
+    mean = noisy(state, goal)  # forward (distillation, DAgger) stays deterministic
+    act = noisy.for_goal(goal)
+    actions = torch.cat([act(state) for _ in range(3000)])  # past one block of noise draws
     assert actions.abs().max() <= 2.45 and actions.std(0).min() > 0.3
-    assert mean.abs().max() < 0.1  # far from the bounds, so the clipped noise is centred
-    torch.testing.assert_close(actions.mean(0), mean[0], atol=0.06, rtol=0)
+    assert mean.abs().max() < 0.1  # near zero the tanh is nearly linear: centred noise
+    torch.testing.assert_close(actions.mean(0), mean[0], atol=0.05, rtol=0)
     with pytest.raises(ConfigError, match="noise"):
         ReactivePolicy(6, 2, max_action=1.0, noise=-0.1)
 

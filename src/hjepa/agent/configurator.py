@@ -101,8 +101,8 @@ class PolicyConfig:
     steps: int = 5000
     hidden: int = 512
     activation: str = "relu"
-    # acting noise std, as a fraction of the action bound: without it the policy got stuck in
-    # wall corners next to the door (fixed wall, 200 episodes: 85 % without, 100 % with 0.3)
+    # acting noise, std before the tanh (near zero: a fraction of the action bound); without it
+    # the policy got stuck in wall corners next to the door (agent/policy.py)
     noise: float = 0.3
     seed: int = 10_000  # task seed of those episodes (never the evaluation's)
 
@@ -124,8 +124,8 @@ class TaskConfig:
     episodes: int = 200
     max_steps: int = 200
     seed: int = 0
-    # torch threads while acting (0 = torch's setting): a decision is hundreds of tiny ops, where
-    # a second CPU thread costs more in synchronization than it saves
+    # torch threads while acting (0 = torch's setting): a decision is hundreds of tiny ops that
+    # a second CPU thread does not speed up, and that stall when it waits for a busy core
     threads: int = 1
 
 
