@@ -11,6 +11,10 @@ within 4.5 px of the goal. The same seeded episodes for every row of a table.
   (fixed), >= 98 % (random), median latency per replanning step <= 10 ms.
 - compare (fixed wall): gradient descent vs CEM vs MPPI, each with the critic and with plain
   latent energy (|s - g|^2, no critic).
+- latent (fixed wall): plain latent-energy planning (no critic) with each planner, on the
+  fixed-wall world model and on the same preset trained with the step-distance term
+  (`world.geodesic_weight`, from `benchmarks/world_model.py --only geodesic`), whose latent
+  distance counts steps. Target (aim): >= 90 %.
 - mode1 (fixed wall): the Mode-1 policy distilled from Mode-2 (`policy.episodes` Mode-2
   episodes on other seeds), against Mode-2 on the same episodes. Target: >= 90 % of Mode-2's
   success at >= 50x lower actor latency.
@@ -30,6 +34,10 @@ CONFIGS = ROOT / "configs"
 MODELS = {  # world model -> (run, agent preset)
     "fixed wall": (RUNS / "two_rooms", CONFIGS / "agent_two_rooms.yaml"),
     "random wall": (RUNS / "two_rooms_random_wall", CONFIGS / "agent_two_rooms_random_wall.yaml"),
+    "fixed wall, step-distance latent": (
+        RUNS / "two_rooms_geodesic",
+        CONFIGS / "agent_two_rooms.yaml",
+    ),
 }
 NO_CRITIC = ["cost.critic_weight=0", "cost.energy_weight=1"]
 ABLATIONS = {  # the preset without one of its two uses of the short-term memory
@@ -62,15 +70,15 @@ def evaluate(model: str, label: str, overrides: list[str], episodes: int, mode: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", choices=["main", "compare", "mode1"], action="append")
+    parser.add_argument("--only", choices=["main", "compare", "latent", "mode1"], action="append")
     parser.add_argument("--episodes", type=int, default=200, help="main and mode1 tables")
     parser.add_argument("--compare-episodes", type=int, default=100, help="compare table")
     args = parser.parse_args()
-    tables = args.only or ["main", "compare", "mode1"]
+    tables = args.only or ["main", "compare", "latent", "mode1"]
     n = args.episodes
     if "main" in tables:
         rows = []
-        for model in MODELS:
+        for model in ("fixed wall", "random wall"):
             rows.append(evaluate(model, "MPPI + critic", [], n))
             save("planning_main", rows, NOTES)
             for label, override in ABLATIONS.items():
@@ -86,6 +94,14 @@ def main() -> None:
                 overrides = [f"planner.kind={kind}", *extra]
                 rows.append(evaluate("fixed wall", label, overrides, args.compare_episodes))
                 save("planning_compare", rows, NOTES)
+    if "latent" in tables:
+        rows = []
+        for kind in ("gradient", "cem", "mppi"):
+            for model in ("fixed wall", "fixed wall, step-distance latent"):
+                overrides = [f"planner.kind={kind}", *NO_CRITIC]
+                label = f"{kind}, latent energy"
+                rows.append(evaluate(model, label, overrides, args.compare_episodes))
+                save("planning_latent", rows, NOTES)
     if "mode1" in tables:
         rows = []
         rows.append(evaluate("fixed wall", "Mode-2 (MPPI + critic)", [], n))

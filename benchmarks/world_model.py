@@ -25,6 +25,11 @@ RUNS = ROOT / "runs" / "benchmarks"
 PRESETS = {
     "fixed": ("JEPA, fixed wall", "configs/two_rooms.yaml", []),
     "random": ("JEPA, random wall", "configs/two_rooms_random_wall.yaml", []),
+    "geodesic": (
+        "JEPA, fixed wall, step-distance latent",
+        "configs/two_rooms.yaml",
+        ["world.geodesic_weight=3", "train.name=two_rooms_geodesic"],
+    ),
     "generative": (
         "generative baseline, fixed wall, same steps",
         "configs/two_rooms.yaml",

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from hjepa.errors import ConfigError, ShapeError
-from hjepa.jepa.losses import LOSS_KINDS, prediction_loss
+from hjepa.jepa.losses import LOSS_KINDS, prediction_loss, step_distance_loss
 
 
 @pytest.fixture
@@ -93,3 +93,17 @@ def test_unknown_kind_lists_valid_kinds(pair):
 def test_shape_mismatch():
     with pytest.raises(ShapeError):
         prediction_loss(torch.zeros(2, 4), torch.zeros(2, 5))
+
+
+def test_step_distance_loss_matches_its_formula():
+    torch.manual_seed(0)
+    anchors, nexts, others = torch.randn(3, 50, 4).unbind(0)
+    loss, metrics = step_distance_loss(anchors, nexts, others, cap=5.0, local_weight=10.0)
+    local = (anchors - nexts).norm(dim=-1)
+    far = (anchors - others).norm(dim=-1)
+    expected = 10.0 * torch.relu(local - 1).pow(2).mean() + torch.log1p(torch.exp(5 - far)).mean()
+    torch.testing.assert_close(loss, expected, atol=1e-4, rtol=1e-4)
+    assert metrics["far_mean"] == pytest.approx(far.mean().item(), rel=1e-4)
+    # steps within one unit and pairs beyond the cap cost (almost) nothing
+    near = anchors + 0.1
+    assert step_distance_loss(anchors, near, anchors + 100.0, cap=5.0)[0] < 1e-3

@@ -39,13 +39,20 @@ VIT = ["world.encoder=vit", "model.patch_size=16", "model.depth=1", "model.num_h
 
 @pytest.mark.parametrize(
     "overrides",
-    [["model.kind=world_model"], ["model.kind=world_model_generative"], VIT],
-    ids=["jepa", "generative", "vit-encoder"],
+    [
+        ["model.kind=world_model"],
+        ["model.kind=world_model_generative"],
+        VIT,
+        ["world.geodesic_weight=1.0"],
+    ],
+    ids=["jepa", "generative", "vit-encoder", "step-distance-latent"],
 )
 def test_collect_train_evaluate(tmp_path, overrides):
     cfg = tiny(tmp_path, *overrides)
     result = train(cfg)
     assert result.step == 6 and torch.isfinite(torch.tensor(result.metrics["loss"]))
+    shaped = "world.geodesic_weight=1.0" in overrides
+    assert ("geodesic_far" in result.metrics) == shaped
     assert (tmp_path / "data" / "two_rooms" / "meta.json").is_file()
     cfg, model = load_run(result.run_dir)
     train_set, held = build_dataset(cfg), build_dataset(cfg, "held_out")

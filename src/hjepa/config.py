@@ -68,6 +68,9 @@ class WorldConfig:
     action_embed: int = 16
     rollout_steps: int = 16
     inverse_weight: float = 1.0
+    # latent distance shaped to count steps (world/model.py); 0 = off
+    geodesic_weight: float = 0.0
+    geodesic_cap: float = 40.0
     # After training: more predictor steps on the frozen encoder's latents (world/refine.py)
     refine_steps: int = 0
     refine_batch: int = 256

@@ -155,7 +155,12 @@ def build_model(cfg: Config) -> SelfSupervisedModel:
         return _world_model(cfg, encoder)
     if kind == "world_model_generative":
         pixel_only = dict(
-            target="none", regularizer="none", reg_kwargs={}, inverse_weight=0.0, latent_dim=0
+            target="none",
+            regularizer="none",
+            reg_kwargs={},
+            inverse_weight=0.0,
+            latent_dim=0,
+            geodesic_weight=0.0,
         )
         return GenerativeWorldModel(_world_model(cfg, encoder, **pixel_only), cfg.world.pool)
     if kind == "autoencoder":
@@ -217,6 +222,8 @@ def _world_model(cfg: Config, encoder, **overrides) -> WorldModel:
         latent_dim=cfg.model.latent_dim,
         latent_weight=o.latent_weight,
         momentum=(o.ema_start, o.ema_end),
+        geodesic_weight=w.geodesic_weight,
+        geodesic_cap=w.geodesic_cap,
     )
     return WorldModel(encoder, **{**kwargs, **overrides})
 

@@ -18,9 +18,9 @@ import torch
 from torch import nn
 
 from hjepa.agent.correction import ExperienceCorrection
-from hjepa.agent.critic import distance
 from hjepa.agent.memory import ShortTermMemory
 from hjepa.errors import ConfigError, ShapeError
+from hjepa.jepa.losses import embedding_distance
 
 MODES = ("sum", "last")
 
@@ -63,7 +63,7 @@ class CostModule(nn.Module):
             cost = cost + self.energy_weight * _reduce(energy, self.energy)
         if self.critic is not None and self.critic_weight:
             reached = states if self.critic_mode == "sum" else states[..., -1:, :]
-            togo = distance(self.critic.embed(reached), self.critic.embed(g))
+            togo = embedding_distance(self.critic.embed(reached), self.critic.embed(g))
             cost = cost + self.critic_weight * _reduce(togo, self.critic_mode)
         if self.action_weight:
             cost = cost + self.action_weight * actions.pow(2).sum((-1, -2))

@@ -19,6 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from hjepa.errors import ConfigError, ShapeError
+from hjepa.jepa.losses import embedding_distance, step_distance_loss
 from hjepa.nets.mlp import MLP
 
 
@@ -37,12 +38,7 @@ class DistanceCritic(nn.Module):
 
     def forward(self, s: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """Distances [...] between latents s [..., D] and goals g [..., D] (broadcast)."""
-        return distance(self.embed(s), self.embed(g))
-
-
-def distance(fs: torch.Tensor, fg: torch.Tensor) -> torch.Tensor:
-    """Euclidean distance of embeddings, smooth at 0 (finite gradient)."""
-    return ((fs - fg).pow(2).sum(-1) + 1e-6).sqrt()
+        return embedding_distance(self.embed(s), self.embed(g))
 
 
 class EpisodePairs:
@@ -84,14 +80,10 @@ class EpisodePairs:
 
 
 def critic_loss(critic, anchors, nexts, others, cap: float, local_weight: float):
-    """(loss, metrics): one-step hinge + saturating push-apart of same-episode pairs."""
-    fa, fn, fo = critic.embed(anchors), critic.embed(nexts), critic.embed(others)
-    local = distance(fa, fn)
-    far = distance(fa, fo)
-    violation = torch.relu(local - 1.0).pow(2).mean()
-    spread = nn.functional.softplus(cap - far).mean()
-    loss = local_weight * violation + spread
-    return loss, {"violation": violation.item(), "far_mean": far.mean().item()}
+    """(loss, metrics): one-step hinge + saturating push-apart of same-group pairs."""
+    embedded = (critic.embed(x) for x in (anchors, nexts, others))
+    loss, metrics = step_distance_loss(*embedded, cap, local_weight)
+    return loss, {k: v.item() for k, v in metrics.items()}
 
 
 def train_critic(

@@ -60,3 +60,20 @@ def _feature_std(target: torch.Tensor) -> torch.Tensor:
     if rows.shape[0] < 2:
         return rows.new_zeros(())
     return rows.std(dim=0).mean()
+
+
+def embedding_distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Euclidean distance of embeddings [..., E], smooth at 0 (finite gradient)."""
+    return ((a - b).pow(2).sum(-1) + 1e-6).sqrt()
+
+
+def step_distance_loss(anchors, nexts, others, cap: float, local_weight: float = 100.0):
+    """Shapes embeddings [N, E] so that their distance counts steps (quasimetric-style, after
+    QRL): a recorded step (anchor -> next) stays within one unit (squared hinge), while other
+    pairs (anchor, other) are pushed apart up to `cap` (softplus(cap - d)). The largest
+    distances consistent with "one step costs at most 1" are shortest-path step counts.
+    Returns (loss, metrics)."""
+    violation = torch.relu(embedding_distance(anchors, nexts) - 1.0).pow(2).mean()
+    far = embedding_distance(anchors, others)
+    loss = local_weight * violation + F.softplus(cap - far).mean()
+    return loss, {"violation": violation.detach(), "far_mean": far.mean().detach()}

@@ -5,6 +5,8 @@
     L = D(ŝ, s_y) over teacher-forced one-step and open-loop H-step predictions   criterion (3)
       + w_reg · R(s)            VICReg | SIGReg on the frame embeddings          criteria (1)(2)
       + w_inv · |inv(s_t, s_t+1) - a_t|²   inverse dynamics: s must show what the action did
+      + w_geo · step distance: |s_t - s_t+1| <= 1, other pairs pushed apart up to a cap, so
+                that latent distance counts steps and plain |s - g|² is a usable planning cost
       + w_z · KL(q(z_t | s_t, s_t+1) ‖ N(0, I))   optional latent for stochastic outcomes (4)
 
 Batches: `obs` [B, T, C, H, W] in [0, 1], `actions` [B, T-1, A] (action t leads from frame t to
@@ -17,7 +19,7 @@ from torch import nn
 
 from hjepa.errors import ShapeError, check_tensor
 from hjepa.jepa.latent import LatentVariable
-from hjepa.jepa.losses import prediction_loss
+from hjepa.jepa.losses import prediction_loss, step_distance_loss
 from hjepa.jepa.model import SelfSupervisedModel
 from hjepa.jepa.regularizers import build_regularizer
 from hjepa.jepa.targets import build_target
@@ -45,6 +47,8 @@ class WorldModel(SelfSupervisedModel):
         inverse_weight: float = 1.0,
         latent_dim: int = 0,
         latent_weight: float = 1e-3,
+        geodesic_weight: float = 0.0,
+        geodesic_cap: float = 40.0,
         momentum: tuple[float, float] = (0.996, 1.0),
     ):
         super().__init__()
@@ -61,6 +65,7 @@ class WorldModel(SelfSupervisedModel):
         self.reg_weight = reg_weight
         self.inverse_weight = inverse_weight
         self.latent_weight = latent_weight
+        self.geodesic_weight, self.geodesic_cap = geodesic_weight, geodesic_cap
 
     # -- the simulator
 
@@ -112,7 +117,20 @@ class WorldModel(SelfSupervisedModel):
             metrics["inverse_loss"] = inverse.detach()
         if self.latent is not None:
             loss = loss + self.latent_weight * z_kl
+        if self.geodesic_weight:
+            geodesic, m = self._step_distances(s)
+            loss = loss + self.geodesic_weight * geodesic
+            metrics.update(geodesic_violation=m["violation"], geodesic_far=m["far_mean"])
         return loss, metrics
+
+    def _step_distances(self, s: torch.Tensor):
+        """The step-distance loss on frame embeddings [B, T, D]: consecutive frames, and each
+        frame against a random frame of the batch."""
+        d = s.shape[-1]
+        anchors, nexts = s[:, :-1].reshape(-1, d), s[:, 1:].reshape(-1, d)
+        frames = s.reshape(-1, d)
+        others = frames[torch.randint(len(frames), (len(anchors),), device=s.device)]
+        return step_distance_loss(anchors, nexts, others, self.geodesic_cap)
 
     @torch.no_grad()
     def representations(self, batch: dict) -> torch.Tensor:
