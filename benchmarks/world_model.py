@@ -1,6 +1,6 @@
 """Two-Rooms world models from nothing: collect, train, evaluate; wall times and quality.
 
-    python benchmarks/world_model.py [--only fixed|random|generative|generative_time]
+    python benchmarks/world_model.py [--only fixed|random|geodesic|generative|generative_time]
 
 Each row is one fresh run of a preset (its trajectory store is deleted first, so collection is
 timed too). Quality is measured on held-out episodes: probe RMSE of the agent position (Euclidean
@@ -9,6 +9,8 @@ probed position error after a 16-step open-loop rollout. Targets: fixed wall <= 
 <= 1 px and rollout <= 2 px; random wall <= 20 min with agent, wall and door <= 1 px. The
 generative baseline (same encoder, action encoder and predictor, pixel loss) runs with the
 JEPA's number of steps (`generative`, ~45 min) and with 160 steps (`generative_time`).
+`geodesic` is the fixed-wall preset with the step-distance term (`world.geodesic_weight=3`),
+for plain latent-energy planning (`benchmarks/planning.py --only latent`).
 """
 
 import argparse
