@@ -116,10 +116,14 @@ class Agent:
         action, info = self.actor.act(state, self.goal.expand_as(state))
         done = time.perf_counter()
         info["seconds"], info["actor_seconds"] = done - start, done - perceived
+        imagination = self.actor.imagination
         with torch.inference_mode():
             realized = float(self.cost.state_cost(state, self.goal)[0])
-            executed = self.actor.imagination.executed(action.detach())
-            predicted = self.world_model.rollout(state, executed[:, None])[:, 0]
+            executed = imagination.executed(action.detach())
+            # the prediction to learn from, where the world model's correction uses it
+            predicted = None
+            if imagination.correction is not None:
+                predicted = self.world_model.rollout(state, executed[:, None])[0, 0]
         label = info.pop("label", action)  # what Mode-2 chose, even when a student acted
         self.memory.record(
             state[0],
@@ -128,7 +132,7 @@ class Agent:
             info["cost"],
             realized,
             executed=executed[0],
-            predicted_next=predicted[0],
+            predicted_next=predicted,
         )
         out = action.detach().cpu().numpy().astype(np.float32)
         return (out[0] if out.shape[0] == 1 else out), info
