@@ -37,7 +37,11 @@ class ExperienceCorrection:
         if len(seen) == 0:
             return torch.zeros_like(states)
         seen, tried, errors = (x.to(states.device) for x in (seen, tried, errors))
-        log_w = -torch.cdist(states, seen).pow(2) / (2 * self.state_radius**2)
-        log_w = log_w - torch.cdist(actions, tried).pow(2) / (2 * self.action_radius**2)
-        w = log_w.exp()
+        w = gaussian_kernel(states, seen, self.state_radius)
+        w = w * gaussian_kernel(actions, tried, self.action_radius)
         return (w @ errors) / w.sum(-1, keepdim=True).clamp_min(1.0)
+
+
+def gaussian_kernel(x: torch.Tensor, y: torch.Tensor, radius: float) -> torch.Tensor:
+    """exp(-|x_i - y_j|² / 2 radius²) [N, M] for rows x [N, D] and y [M, D]."""
+    return (-torch.cdist(x, y).pow(2) / (2 * radius**2)).exp()

@@ -9,15 +9,15 @@ The revisiting term counts, with a Gaussian kernel, the states s_m of the curren
 the short-term memory) near the state a plan ends in. A learned critic has local minima (a spot
 by a wall that it rates closer to the goal than every move away from it); an agent held there
 piles up visits until moving on costs less, so it cannot stay stuck. Each term can be switched
-off with a zero weight (or no critic). `Imagination` turns a world
-model and a cost module into the `PlanningModel` the planners optimize: it rolls candidate
-action sequences out in latent space and scores them.
+off with a zero weight (or no critic). `Imagination` turns a world model and a cost module into
+the `PlanningModel` the planners optimize: it rolls candidate action sequences out in latent
+space and scores them.
 """
 
 import torch
 from torch import nn
 
-from hjepa.agent.correction import ExperienceCorrection
+from hjepa.agent.correction import ExperienceCorrection, gaussian_kernel
 from hjepa.agent.memory import ShortTermMemory
 from hjepa.errors import ConfigError, ShapeError
 from hjepa.jepa.losses import embedding_distance
@@ -76,8 +76,8 @@ class CostModule(nn.Module):
         seen = self.memory.visited().to(reached.device)
         if len(seen) == 0:
             return reached.new_zeros(reached.shape[:-1])
-        d2 = torch.cdist(reached.reshape(-1, reached.shape[-1]), seen).pow(2)
-        return (-d2 / (2 * self.visit_radius**2)).exp().sum(-1).reshape(reached.shape[:-1])
+        flat = reached.reshape(-1, reached.shape[-1])
+        return gaussian_kernel(flat, seen, self.visit_radius).sum(-1).reshape(reached.shape[:-1])
 
     def state_cost(self, state: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         """Cost [B] of being at latent states [B, D] (no action), e.g. the realized cost."""

@@ -52,9 +52,8 @@ class ShortTermMemory:
         if not self._episodes:
             self.start_episode()
         executed = action if executed is None else executed
-        predicted_next = (
-            torch.full_like(state, float("nan")) if predicted_next is None else (predicted_next)
-        )
+        if predicted_next is None:  # NaN: no prediction error to remember for this step
+            predicted_next = torch.full_like(torch.as_tensor(state), float("nan"))
         values = (state, goal, action, executed, predicted_next, predicted_cost, realized_cost)
         for name, value in zip(FIELDS, values, strict=True):
             self._episodes[-1][name].append(torch.as_tensor(value, dtype=torch.float32))
