@@ -2,6 +2,8 @@
 call them unconditionally; `torchrun` sets the environment that turns them on."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 import torch.distributed as dist
@@ -24,13 +26,19 @@ def is_main() -> bool:
     return rank() == 0
 
 
-def init_from_env(device: torch.device) -> bool:
-    """Join the process group `torchrun` describes (gloo on CPU, NCCL on CUDA), if any."""
+@contextmanager
+def process_group(device: torch.device) -> Iterator[None]:
+    """Join the process group `torchrun` describes (gloo on CPU, NCCL on CUDA) for the block, if
+    any, and tear it down on the way out: a gloo group left for interpreter shutdown to destroy
+    can abort the process after its work is done."""
     if "RANK" not in os.environ or int(os.environ.get("WORLD_SIZE", "1")) <= 1 or is_distributed():
-        return is_distributed()
-    backend = "nccl" if device.type == "cuda" else "gloo"
-    dist.init_process_group(backend=backend)
-    return True
+        yield
+        return
+    dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    try:
+        yield
+    finally:
+        dist.destroy_process_group()
 
 
 def barrier() -> None:

@@ -67,7 +67,13 @@ def train(
     `stop_after` ends this invocation after that many steps (with a checkpoint), for jobs that
     run in slices; `overwrite` deletes an existing run folder of the same name first."""
     device = select_device(cfg.train.device)
-    distributed.init_from_env(device)
+    with distributed.process_group(device):
+        return _train(cfg, device, resume, stop_after, overwrite)
+
+
+def _train(
+    cfg: Config, device, resume: bool, stop_after: int | None, overwrite: bool
+) -> TrainResult:
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
     run_dir = Path(cfg.train.run_dir) / cfg.train.name
