@@ -99,13 +99,8 @@ class WorldModel(SelfSupervisedModel):
         s = self.encode(obs)
         s_y = self.target.encode(obs, online=s)
         z, z_kl, metrics = self._latent(s, s_y)
-        a = self.embed_actions(actions, z)
-        one_step, m1 = prediction_loss(self.predictor(s[:, :-1], a), s_y[:, 1:], self.loss_kind)
-        horizon = min(self.rollout_steps, actions.shape[1])
-        rolled = self.predictor.rollout(s[:, 0], a[:, :horizon])
-        multi_step, mh = prediction_loss(rolled, s_y[:, 1 : horizon + 1], self.loss_kind)
-        loss = (one_step + multi_step) / 2
-        metrics.update(pred_loss=m1["pred_loss"], rollout_loss=mh["pred_loss"])
+        loss, dynamics_metrics = self.dynamics_loss(s, s_y, self.embed_actions(actions, z))
+        metrics.update(dynamics_metrics)
         if self.regularizer is not None:
             reg, reg_metrics = self.regularizer(s)
             loss = loss + self.reg_weight * reg
@@ -122,6 +117,17 @@ class WorldModel(SelfSupervisedModel):
             loss = loss + self.geodesic_weight * geodesic
             metrics.update(geodesic_violation=m["violation"], geodesic_far=m["far_mean"])
         return loss, metrics
+
+    def dynamics_loss(self, s: torch.Tensor, s_y: torch.Tensor, a: torch.Tensor):
+        """(loss, metrics): targets s_y [B, T, D] predicted from states s [B, T, D] and embedded
+        actions a [B, T - 1, E], teacher-forced one step and open loop from s[:, 0] over up to
+        `rollout_steps`, the two averaged."""
+        one_step, m1 = prediction_loss(self.predictor(s[:, :-1], a), s_y[:, 1:], self.loss_kind)
+        horizon = min(self.rollout_steps, a.shape[1])
+        rolled = self.predictor.rollout(s[:, 0], a[:, :horizon])
+        multi_step, mh = prediction_loss(rolled, s_y[:, 1 : horizon + 1], self.loss_kind)
+        loss = (one_step + multi_step) / 2
+        return loss, {"pred_loss": m1["pred_loss"], "rollout_loss": mh["pred_loss"]}
 
     def _step_distances(self, s: torch.Tensor):
         """The step-distance loss on frame embeddings [B, T, D]: consecutive frames, and each

@@ -13,14 +13,15 @@ import torch
 from tqdm.auto import tqdm
 
 from hjepa.errors import ConfigError
-from hjepa.jepa.losses import prediction_loss
 
 
 @torch.no_grad()
-def encode_episodes(model, store, episodes, device) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def encode_episodes(
+    model, store, episodes, device, progress: bool = False
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(latents [T, D], actions [T - 1, A]) of each episode of the store, encoded once."""
     out = []
-    for ep in tqdm(episodes, desc="encoding episodes", leave=False):
+    for ep in tqdm(episodes, desc="encoding episodes", leave=False, disable=not progress):
         data = store.episode(ep)
         latents = model.encode(torch.from_numpy(data["obs"]).to(device))
         out.append((latents, torch.from_numpy(data["actions"][:-1]).to(device)))
@@ -43,7 +44,8 @@ def refine_predictor(
         raise ConfigError("predictor refinement needs a world model without a latent variable")
     device = next(model.parameters()).device
     horizon = model.rollout_steps
-    data = [e for e in encode_episodes(model, store, episodes, device) if len(e[1]) >= horizon]
+    encoded = encode_episodes(model, store, episodes, device, progress)
+    data = [e for e in encoded if len(e[1]) >= horizon]
     if not data:
         raise ConfigError(f"no training episode has the {horizon + 1} frames a window needs")
     params = [*model.predictor.parameters(), *model.action_encoder.parameters()]
@@ -54,17 +56,13 @@ def refine_predictor(
     metrics: dict = {}
     for _ in tqdm(range(steps), desc="refining the predictor", disable=not progress):
         states, actions = _windows(data, horizon, batch, generator)
-        a, targets = model.action_encoder(actions), states[:, 1:]
-        one, m1 = prediction_loss(model.predictor(states[:, :-1], a), targets, model.loss_kind)
-        rolled = model.predictor.rollout(states[:, 0], a)
-        multi, mh = prediction_loss(rolled, targets, model.loss_kind)
+        loss, metrics = model.dynamics_loss(states, states, model.embed_actions(actions))
         opt.zero_grad(set_to_none=True)
-        ((one + multi) / 2).backward()
+        loss.backward()
         opt.step()
         sched.step()
-        metrics = {"refine_pred_loss": m1["pred_loss"], "refine_rollout_loss": mh["pred_loss"]}
     model.eval()
-    return {k: float(v) for k, v in metrics.items()}
+    return {f"refine_{k}": float(v) for k, v in metrics.items()}
 
 
 def _windows(data, horizon: int, batch: int, generator):
