@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from hjepa.train.checkpoint import load_checkpoint
+from hjepa.checkpoint import load_checkpoint
 from tiny import TINY_IJEPA
 
 TINY = [*TINY_IJEPA, "data.num_samples=64", "train.steps=3", "optim.warmup_steps=1"]

@@ -4,13 +4,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from hjepa.checkpoint import load_checkpoint
 from hjepa.errors import CheckpointError, ConfigError, NonFiniteLossError, ShapeError
 from hjepa.experiment import build_dataset, build_masks, build_model
 from hjepa.nets.export import load_model
+from hjepa.runtime import torch_threads
 from hjepa.train import trainer
-from hjepa.train.checkpoint import load_checkpoint
 from hjepa.train.data import make_loader
-from hjepa.train.runtime import torch_threads
 from hjepa.train.trainer import train
 
 
@@ -151,8 +151,8 @@ def test_interrupted_checkpoint_write_leaves_previous_intact(tiny_config, monkey
     path = cfg_run_dir(cfg) / "checkpoints" / "last.pt"
     before = path.read_bytes()
 
-    def dies_mid_write(obj, f):
-        f.write(b"partial")
+    def dies_mid_write(obj, tmp_path):
+        Path(tmp_path).write_bytes(b"partial")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(torch, "save", dies_mid_write)

@@ -11,6 +11,7 @@ import torch
 
 from hjepa import __version__
 from hjepa.errors import HjepaError
+from hjepa.plan import PLANNERS
 
 OPTIONAL = {"tensorboard": "tensorboard (TensorBoard logging)"}
 
@@ -67,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("overrides", nargs="*", help="agent overrides, e.g. planner.horizon=10")
     plan.add_argument("--config", help="agent YAML (configs/agent_*.yaml); default: built-ins")
     plan.add_argument("--episodes", type=int, help="number of start/goal pairs")
-    plan.add_argument("--planner", choices=["gradient", "cem", "mppi"], help="Mode-2 planner")
+    plan.add_argument("--planner", choices=sorted(PLANNERS), help="Mode-2 planner")
     plan.add_argument("--mode", type=int, choices=[1, 2], help="1 = reactive policy, 2 = plan")
     plan.add_argument("--out", help="output folder (default <run>/plan/<planner or mode1>)")
     plan.set_defaults(func=_plan)
@@ -143,7 +144,7 @@ def print_plan_summary(summary: dict, out: str) -> None:
 
 
 def _info(args) -> int:
-    from hjepa.train.runtime import select_device
+    from hjepa.runtime import select_device
 
     extras = {name: importlib.util.find_spec(name) is not None for name in OPTIONAL}
     lines = {

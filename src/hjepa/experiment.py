@@ -9,6 +9,7 @@ from pathlib import Path
 from torch.utils.data import Dataset
 
 from hjepa import distributed
+from hjepa.checkpoint import load_checkpoint
 from hjepa.config import Config, from_dict
 from hjepa.data.store import TrajectoryStore
 from hjepa.data.windows import WindowDataset, split_episodes
@@ -19,7 +20,6 @@ from hjepa.jepa.masks import MultiBlockMasker, random_token_mask
 from hjepa.jepa.model import MaskedJEPA, SelfSupervisedModel
 from hjepa.modalities.image import ShapesDataset
 from hjepa.nets import registry
-from hjepa.train.checkpoint import load_checkpoint
 from hjepa.world.generative import GenerativeWorldModel
 from hjepa.world.model import WorldModel
 

@@ -10,7 +10,6 @@ Trained parts are cached in `<run>/agent/` next to the settings they were traine
 of those settings retrains them.
 """
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,14 +33,9 @@ from hjepa.envs.policies import load_policy
 from hjepa.envs.tasks import goal_tasks
 from hjepa.errors import CheckpointError, ConfigError
 from hjepa.experiment import load_run, trajectory_store
-from hjepa.plan import RecedingHorizon, build_planner
-from hjepa.train.runtime import torch_threads
-
-PLANNER_KEYS = {
-    "gradient": ("horizon", "iterations", "restarts", "lr"),
-    "cem": ("horizon", "iterations", "samples", "elites", "std"),
-    "mppi": ("horizon", "iterations", "samples", "std", "temperature"),
-}
+from hjepa.io import atomic_write
+from hjepa.plan import RecedingHorizon, build_planner, planner_options
+from hjepa.runtime import torch_threads
 
 
 @dataclass
@@ -144,10 +138,7 @@ class Configurator:
     def __init__(self, cfg: AgentConfig, run_dir: str | Path, progress: bool = True):
         if cfg.mode not in (1, 2):
             raise ConfigError(f"mode must be 1 (reactive) or 2 (planning), got {cfg.mode}")
-        if cfg.planner.kind not in PLANNER_KEYS:
-            raise ConfigError(
-                f"unknown planner {cfg.planner.kind!r}; choose from {sorted(PLANNER_KEYS)}"
-            )
+        planner_options(cfg.planner.kind)  # an unknown planner fails here, before any work
         self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress
         self.world_cfg, self.world_model = load_run(self.run_dir)
         if self.world_cfg.model.kind != "world_model":
@@ -180,7 +171,8 @@ class Configurator:
         max_action = float(env.action_space.high.max())
         imagination = Imagination(self.world_model, cost, max_action, max_norm, correction)
         p = self.cfg.planner
-        planner = build_planner(p.kind, **{k: getattr(p, k) for k in PLANNER_KEYS[p.kind]})
+        options = {k: getattr(p, k) for k in planner_options(p.kind) if hasattr(p, k)}
+        planner = build_planner(p.kind, **options)
         mpc = RecedingHorizon(planner, p.execute) if mode == 2 else None
         policy = self.policy(imagination.max_action) if mode == 1 else None
         actor = Actor(imagination, mpc, policy)
@@ -337,9 +329,8 @@ class Configurator:
     def _save(self, name: str, module: torch.nn.Module, settings: dict) -> None:
         path = self._path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        torch.save({"settings": settings, "state_dict": module.state_dict()}, tmp)
-        os.replace(tmp, path)
+        saved = {"settings": settings, "state_dict": module.state_dict()}
+        atomic_write(path, lambda tmp: torch.save(saved, tmp))
 
 
 def _unwalked_layout(sim, walked: set, tries: int = 200) -> dict | None:

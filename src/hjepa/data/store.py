@@ -33,6 +33,7 @@ import numpy as np
 
 from hjepa import __version__
 from hjepa.errors import ConfigError, HjepaError, ShapeError
+from hjepa.io import write_json_atomic
 
 FORMAT = "hjepa-trajectories"
 FORMAT_VERSION = 1
@@ -142,20 +143,6 @@ def _now() -> str:
     return datetime.datetime.now().isoformat(timespec="seconds")
 
 
-def _write_json_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "w") as f:
-            json.dump(data, f, indent=1, default=str)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def read_meta(path: Path) -> dict:
     """Read and sanity-check `meta.json` of the store at `path`; StoreError when missing or bad."""
     path = Path(path)
@@ -242,7 +229,7 @@ class TrajectoryWriter:
             "num_frames": 0,
             "shards": [],
         }
-        _write_json_atomic(self.path / META, meta)
+        write_json_atomic(self.path / META, meta, indent=1)
         return meta
 
     def _open_existing(self, fields: dict) -> dict:
@@ -310,7 +297,7 @@ class TrajectoryWriter:
         self.meta["num_episodes"] += record["episodes"]
         self.meta["num_frames"] += record["frames"]
         self.meta["updated"] = _now()
-        _write_json_atomic(self.path / META, self.meta)
+        write_json_atomic(self.path / META, self.meta, indent=1)
         return name
 
     def _check_written(self, folder: Path) -> None:

@@ -28,7 +28,7 @@ from hjepa.data.store import TrajectoryStore, TrajectoryWriter
 from hjepa.envs import SIM_REGISTRY
 from hjepa.envs.collect import _check_sizes, _discard_if_empty, shard_rng
 from hjepa.errors import ConfigError
-from hjepa.train.runtime import torch_threads
+from hjepa.runtime import torch_threads
 
 POLICIES = ("random",)
 

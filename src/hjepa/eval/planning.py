@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from hjepa.agent.agent import run_episode
 from hjepa.envs.tasks import plot_plane, protocol
-from hjepa.train.runtime import torch_threads
+from hjepa.runtime import torch_threads
 from hjepa.viz.plots import plot_trajectories, save_gif
 
 Z95 = 1.959964

@@ -9,7 +9,6 @@ crash never leaves a half-written file under the final name.
 
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -18,24 +17,11 @@ from torch import nn
 
 import hjepa
 from hjepa.errors import CheckpointError, ConfigError
+from hjepa.io import atomic_write
 from hjepa.nets import registry
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Call write(tmp_path) on a temp file next to `path`, fsync it, then rename it to `path`."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def export_model(module: nn.Module, name: str, kwargs: dict, path_dir: str | os.PathLike) -> Path:
@@ -53,8 +39,8 @@ def export_model(module: nn.Module, name: str, kwargs: dict, path_dir: str | os.
     out.mkdir(parents=True, exist_ok=True)
     # clone() so tensors sharing storage (tied weights) do not trip safetensors' check.
     state = {k: v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()}
-    _atomic_write(out / WEIGHTS_FILE, lambda p: save_file(state, p, metadata={"format": "pt"}))
-    _atomic_write(out / CONFIG_FILE, lambda p: Path(p).write_text(config_text + "\n"))
+    atomic_write(out / WEIGHTS_FILE, lambda p: save_file(state, p, metadata={"format": "pt"}))
+    atomic_write(out / CONFIG_FILE, lambda p: Path(p).write_text(config_text + "\n"))
     return out
 
 

@@ -19,14 +19,17 @@ from hjepa.plan.cem import CEMPlanner
 from hjepa.plan.gradient import GradientPlanner
 from hjepa.plan.mpc import RecedingHorizon, shift_plan
 from hjepa.plan.mppi import MPPIPlanner
-from hjepa.plan.problem import PlanningModel, build_planner
+from hjepa.plan.problem import PlanningModel
+from hjepa.plan.registry import PLANNERS, build_planner, planner_options
 
 __all__ = [
     "CEMPlanner",
     "GradientPlanner",
     "MPPIPlanner",
+    "PLANNERS",
     "PlanningModel",
     "RecedingHorizon",
     "build_planner",
+    "planner_options",
     "shift_plan",
 ]

@@ -1,4 +1,4 @@
-"""What a planner optimizes: the `PlanningModel` protocol, shared checks, and the registry."""
+"""What a planner optimizes: the `PlanningModel` protocol and the planners' shared parts."""
 
 from typing import Protocol
 
@@ -59,16 +59,3 @@ def sample_around(mean, std, samples: int, bound: float, generator) -> torch.Ten
     out = (mean[:, None] + std * noise.to(mean.device)).clamp(-bound, bound)
     out[:, 0] = mean
     return out
-
-
-def build_planner(kind: str, **kwargs):
-    """A planner by name: 'gradient', 'cem' or 'mppi', with its keyword arguments."""
-    from hjepa.plan import CEMPlanner, GradientPlanner, MPPIPlanner
-
-    planners = {"gradient": GradientPlanner, "cem": CEMPlanner, "mppi": MPPIPlanner}
-    if kind not in planners:
-        raise ConfigError(f"unknown planner {kind!r}; choose from {sorted(planners)}")
-    try:
-        return planners[kind](**kwargs)
-    except TypeError as err:
-        raise ConfigError(f"planner {kind!r}: {err}") from None

@@ -5,6 +5,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from hjepa.io import atomic_write
+
 
 class MetricsLogger:
     """Appends rows to `metrics.csv` (new columns start a widened header) and TensorBoard."""
@@ -52,12 +54,13 @@ class MetricsLogger:
         self._rewrite(rows)
 
     def _rewrite(self, rows: list[dict]) -> None:
-        tmp = self.path.with_suffix(".csv.tmp")
-        with tmp.open("w", newline="") as f:
-            writer = csv.DictWriter(f, self.columns)
-            writer.writeheader()
-            writer.writerows(rows)
-        tmp.replace(self.path)
+        def write(tmp: str) -> None:
+            with open(tmp, "w", newline="") as f:
+                writer = csv.DictWriter(f, self.columns)
+                writer.writeheader()
+                writer.writerows(rows)
+
+        atomic_write(self.path, write)
 
 
 def console(message: str) -> None:

@@ -15,10 +15,10 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from hjepa import __version__, distributed
+from hjepa.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from hjepa.config import Config, from_dict, save_config, to_dict
 from hjepa.data.windows import split_episodes
 from hjepa.errors import CheckpointError, ConfigError, NonFiniteLossError
-from hjepa.eval.collapse import check_collapse
 from hjepa.experiment import (
     build_dataset,
     build_masks,
@@ -26,12 +26,9 @@ from hjepa.experiment import (
     encoder_spec,
     trajectory_store,
 )
+from hjepa.jepa.collapse import check_collapse
 from hjepa.nets.export import export_model
-from hjepa.train.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from hjepa.train.data import make_loader
-from hjepa.train.logger import MetricsLogger, console
-from hjepa.train.optim import apply_schedules, build_optimizer
-from hjepa.train.runtime import (
+from hjepa.runtime import (
     autocast,
     autocast_dtype,
     rng_state,
@@ -39,6 +36,9 @@ from hjepa.train.runtime import (
     select_device,
     set_rng_state,
 )
+from hjepa.train.data import make_loader
+from hjepa.train.logger import MetricsLogger, console
+from hjepa.train.optim import apply_schedules, build_optimizer
 from hjepa.world.refine import refine_predictor
 
 # Keys that may differ between a run and its resumption: they change speed or output, not results.

@@ -1,16 +1,14 @@
 """Full training state on disk, written atomically: a kill mid-save never leaves a broken file.
 
-A checkpoint is written to a temporary file in the same folder, flushed and fsynced, then renamed
-over `last.pt` (rename is atomic on POSIX and Windows).
+A checkpoint is written with `hjepa.io.atomic_write` (a temporary file renamed over `last.pt`).
 """
 
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 
 from hjepa.errors import CheckpointError
+from hjepa.io import atomic_write
 
 LAST = "last.pt"
 
@@ -18,7 +16,7 @@ LAST = "last.pt"
 def save_checkpoint(state: dict, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / LAST
-    _atomic_torch_save(state, path)
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
     return path
 
 
@@ -35,16 +33,3 @@ def load_checkpoint(path: Path) -> dict:
 def latest_checkpoint(directory: Path) -> Path | None:
     path = directory / LAST
     return path if path.is_file() else None
-
-
-def _atomic_torch_save(obj, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -1,0 +1,37 @@
+"""Files written atomically: a kill mid-write never leaves a half-written file under its name.
+
+Every writer goes to a temporary file in the target's folder, is flushed and fsynced, then
+renamed over the target (rename is atomic on POSIX and Windows). Used by the trajectory store,
+checkpoints, exported weights, the metrics log and the agent's cache.
+"""
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
+    """Call `write(tmp_path)` on a temporary file next to `path`, fsync it, rename it to `path`."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def write_json_atomic(path: str | os.PathLike, data, indent: int = 2) -> Path:
+    """`data` as JSON (objects it cannot encode as their str), newline-terminated."""
+    return write_text_atomic(path, json.dumps(data, indent=indent, default=str) + "\n")
