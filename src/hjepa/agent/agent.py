@@ -142,7 +142,8 @@ class Agent:
 class EpisodeResult:
     success: bool
     steps: int
-    positions: np.ndarray  # [T + 1, 2] agent positions when the env reports them, else empty
+    positions: np.ndarray  # [T + 1, 2] info["agent_pos"] when the env reports it, else empty
+    goal_position: tuple | None  # info["goal_pos"] of the reset, when the env reports it
     decision_seconds: list[float]  # every step's observation-to-action time
     actor_seconds: list[float]  # every step's actor time (planner or policy, no perception)
     replan_seconds: list[float]  # decision times of the steps that (re)planned
@@ -166,8 +167,12 @@ def run_episode(
 
     With a `frames` list, `env.render()` is appended to it after the reset and every step."""
     obs, info = env.reset(seed=seed, options=options)
+    goal_position = _point(info.get("goal_pos"))
     if "goal_obs" not in info:
-        raise ConfigError("the env gave no info['goal_obs']: reset it with a goal option")
+        raise ConfigError(
+            "the env gave no info['goal_obs'] on reset with a goal: it does not follow the "
+            "goal-env protocol (hjepa.envs.goal)"
+        )
     agent.reset(info["goal_obs"])
     positions = [info["agent_pos"]] if "agent_pos" in info else []
     if frames is not None:
@@ -190,8 +195,13 @@ def run_episode(
         success=bool(terminated),
         steps=len(decisions),
         positions=np.asarray(positions, dtype=np.float32).reshape(-1, 2),
+        goal_position=goal_position,
         decision_seconds=decisions,
         actor_seconds=actor,
         replan_seconds=replans,
         final_distance=float(info.get("distance", float("nan"))),
     )
+
+
+def _point(value) -> tuple[float, float] | None:
+    return None if value is None else tuple(float(v) for v in np.asarray(value).reshape(-1)[:2])

@@ -30,7 +30,7 @@ from hjepa.envs import SIM_REGISTRY, make_sim
 from hjepa.envs.arena import layout_key
 from hjepa.envs.collect import run_episodes
 from hjepa.envs.policies import load_policy
-from hjepa.envs.tasks import goal_tasks
+from hjepa.envs.tasks import goal_tasks, task_set
 from hjepa.errors import CheckpointError, ConfigError
 from hjepa.experiment import load_run, trajectory_store
 from hjepa.io import atomic_write
@@ -147,6 +147,7 @@ class Configurator:
             )
         self.world_model.eval().requires_grad_(False)
         self.env_id = cfg.task.env or self.world_cfg.data.env
+        task_set(self.env_id)  # no task set: fail now, before any training
         self._critic_data = None  # the critic's latent episodes, once encoded
 
     def make_env(self, render_mode: str | None = None):
@@ -155,7 +156,8 @@ class Configurator:
 
     def tasks(self, episodes: int | None = None, seed: int | None = None) -> list[dict]:
         t = self.cfg.task
-        return goal_tasks(self.env_id, episodes or t.episodes, t.seed if seed is None else seed)
+        seed = t.seed if seed is None else seed
+        return goal_tasks(self.env_id, episodes or t.episodes, seed, self.world_cfg.data.env_kwargs)
 
     def build(self, mode: int | None = None) -> Agent:
         """The agent, in `mode` (default: the config's)."""

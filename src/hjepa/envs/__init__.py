@@ -15,11 +15,14 @@ External envs (Gymnasium only, no vectorized simulator; `PIXEL_GOAL_REGISTRY`):
 """
 
 from collections.abc import Callable
+from functools import partial
 
 import gymnasium
 
+from hjepa.envs import goal_pixels, two_rooms  # noqa: F401 (goal_pixels registers its tasks)
 from hjepa.envs.arena import ArenaSim
 from hjepa.envs.maze import MazeSim
+from hjepa.envs.tasks import register_tasks
 from hjepa.envs.two_rooms import TwoRoomsSim
 from hjepa.errors import ConfigError
 
@@ -65,7 +68,20 @@ def _register_all() -> None:
             )
 
 
+def _register_task_sets() -> None:
+    """Two-Rooms' task set for both of its ids (`hjepa.envs.two_rooms.sample_tasks`)."""
+    for env_id, (cls, fixed) in SIM_REGISTRY.items():
+        if cls is TwoRoomsSim:
+            sample = partial(_with_fixed_kwargs, two_rooms.sample_tasks, fixed)
+            register_tasks(env_id, sample, two_rooms.TASK_PROTOCOL, two_rooms.task_plane())
+
+
+def _with_fixed_kwargs(sample, fixed: dict, episodes: int, seed: int, env_kwargs: dict):
+    return sample(episodes, seed, {**env_kwargs, **fixed})
+
+
 _register_all()
+_register_task_sets()
 
 __all__ = [
     "ArenaSim",

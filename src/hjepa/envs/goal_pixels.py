@@ -36,6 +36,7 @@ import numpy as np
 from gymnasium.envs.classic_control.pendulum import PendulumEnv
 
 from hjepa.envs.pixels import PixelObservation
+from hjepa.envs.tasks import PlotPlane, register_tasks
 from hjepa.errors import ConfigError
 
 TOLERANCE = 0.2  # rad
@@ -109,6 +110,7 @@ class PendulumGoal(gymnasium.Wrapper):
         info["agent_pos"] = self.phase_point()
         if goal is not None:
             info["goal"] = tuple(float(v) for v in goal)
+            info["goal_pos"] = (float(angle_difference(goal[0], 0.0)), float(goal[1]))
             info["goal_obs"] = self._goal_obs(goal)
             info["distance"] = self.distance()
         return obs, info
@@ -179,3 +181,42 @@ class PendulumGoal(gymnasium.Wrapper):
                 f"options[{name!r}]: theta_dot {state[1]} exceeds the speed limit {max_speed}"
             )
         return state
+
+
+# -- the goal-reaching task set of hjepa/PendulumGoal-v0
+
+PENDULUM_ID = "hjepa/PendulumGoal-v0"
+MIN_GAP = 1.0  # rad, between start and goal angles
+TASK_PROTOCOL = (
+    "start angle uniform, start velocity uniform in [-1, 1] rad/s; goal angle >= 1 rad from the "
+    "start, velocity 0; success = within 0.2 rad of the goal angle at under 1 rad/s"
+)
+
+
+def sample_tasks(episodes: int, seed: int, env_kwargs: dict) -> list[dict]:
+    """`episodes` options {"start": (theta, theta_dot), "goal": (theta_g, 0.0)}: the start as
+    Pendulum-v1 draws it, the goal angle uniform over the angles at least `MIN_GAP` (wrapped)
+    from the start angle."""
+    rng = np.random.default_rng(seed)
+    tasks = []
+    for _ in range(episodes):
+        theta = rng.uniform(-np.pi, np.pi)
+        theta_dot = rng.uniform(-1.0, 1.0)
+        offset = rng.uniform(MIN_GAP, 2 * np.pi - MIN_GAP)
+        goal = (theta + offset + np.pi) % (2 * np.pi) - np.pi
+        tasks.append({"start": (float(theta), float(theta_dot)), "goal": (float(goal), 0.0)})
+    return tasks
+
+
+register_tasks(
+    PENDULUM_ID,
+    sample_tasks,
+    TASK_PROTOCOL,
+    PlotPlane(
+        xlim=(-np.pi, np.pi),
+        ylim=(-8.0, 8.0),
+        xlabel="theta (rad, 0 = up)",
+        ylabel="theta_dot (rad/s)",
+        wraps=2 * np.pi,
+    ),
+)

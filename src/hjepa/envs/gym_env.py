@@ -13,6 +13,9 @@
 - `info`: "state" (float32 [S], columns "state_names"), "agent_pos" (x, y), and with a goal
   "goal", "distance" and "goal_obs" (the observation with the agent at the goal, in this
   episode's layout: a goal image for agents).
+
+It follows the goal-env protocol (`hjepa.envs.goal`): positions and distances in "px", the
+layout columns of the state name the walls, `render_state` draws any position.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class ArenaEnv(gymnasium.Env):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
+    position_names = ("x", "y")
+    units = "px"
 
     def __init__(
         self,
@@ -67,7 +72,8 @@ class ArenaEnv(gymnasium.Env):
         obs, states = self.sim.reset(options=sim_options)
         info = self._info(states[0])
         if self.goal is not None:
-            info["goal_obs"] = self.sim.observe_at(self.goal)[0]
+            info["goal_obs"] = self.render_state(self.goal)
+            info["goal_pos"] = (float(self.goal[0]), float(self.goal[1]))
         return obs[0], info
 
     def step(self, action):
@@ -84,6 +90,19 @@ class ArenaEnv(gymnasium.Env):
             reward = -info["distance"]
             terminated = info["distance"] <= self.goal_radius
         return obs[0], float(reward), bool(terminated), False, info
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return self.sim.state_names
+
+    @property
+    def layout_names(self) -> tuple[str, ...]:
+        return self.sim.layout_names
+
+    def render_state(self, state) -> np.ndarray:
+        """The observation with the agent at `state`'s (x, y) in this episode's layout."""
+        position = _check_goal(np.asarray(state, dtype=np.float32)[:2])
+        return self.sim.observe_at(position)[0]
 
     def render(self):
         """The rgb_array view uint8 (size, size, 3), or None without a render mode."""

@@ -1,94 +1,94 @@
-"""Fixed, seeded start/goal sets for goal-reaching evaluation (the protocol written down).
+"""Task sets: the fixed, seeded start/goal pairs an agent is evaluated on, one per env id.
 
-Two-Rooms (PLDM / EB-JEPA protocol): the layout is drawn as the env would draw it (fixed centre
-wall, or wall x and door y uniform within the paddings), the start room is left or right with
-equal odds, the start is uniform over the free pixels of that room and the goal uniform over the
-free pixels of the *other* room. Success: the agent ends within `GOAL_RADIUS` (4.5 px) of the goal
-within the step budget (200 steps), i.e. the env reports `terminated`.
+A task set is registered beside its env (`register_tasks(env_id, sample, protocol, plane)`):
 
-Pendulum (`hjepa/PendulumGoal-v0`, states (theta, theta_dot), theta = 0 upright): the start
-angle is uniform in [-pi, pi] and its velocity uniform in [-1, 1] rad/s (Pendulum-v1's own
-start distribution); the goal angle is uniform over the angles at least 1 rad (wrapped) from
-the start (start + an offset uniform in [1, 2 pi - 1], wrapped to [-pi, pi)), with velocity 0.
-Success: at some step of the budget (200 steps) the pendulum's angle is within 0.2 rad (wrapped)
-of the goal angle while it is nearly still (|theta_dot| < 1 rad/s, as in the goal image);
-swinging through the goal angle does not count. The env reports `terminated`.
+- `sample(episodes, seed, env_kwargs) -> list[dict]`: `episodes` reset options, each with a
+  "goal" (and whatever else the env's reset takes: a start state, a layout); the same seed gives
+  the same tasks on every machine;
+- `protocol`: one line for reports, the task distribution and the success criterion;
+- `plane`: how trajectory plots draw an episode (`PlotPlane`; default: axes fitted to the
+  paths, labelled by the env's position names).
 
-Each task is the `options` dict to pass to `env.reset(seed=..., options=...)`; the same `seed`
-gives the same tasks on every machine.
+`hjepa plan` looks the task set up (`task_set`) before it trains or loads anything. A user's env
+registers its own from a plug-in module (`hjepa --import my_pkg ...`, or the env id's
+`my_pkg:MyEnv-v0` form, which imports `my_pkg` first).
 """
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
-from hjepa.envs import PENDULUM_GOAL_ID, SIM_REGISTRY, make_sim
-from hjepa.envs.two_rooms import TwoRoomsSim, sample_free_position
 from hjepa.errors import ConfigError
-
-PENDULUM_MIN_GAP = 1.0  # rad, between start and goal angles
-PROTOCOLS = {  # one line per task family, for reports
-    PENDULUM_GOAL_ID: "pendulum: goal angle >= 1 rad from the start; success = within 0.2 rad "
-    "of it at under 1 rad/s",
-}
-TWO_ROOMS_PROTOCOL = "start and goal in different rooms; success = within 4.5 px of the goal"
+from hjepa.plugins import import_env_module
 
 
-def protocol(env_id: str) -> str:
-    """The task set and success criterion of `env_id` in one line (module doc for details)."""
-    return PROTOCOLS.get(env_id, TWO_ROOMS_PROTOCOL)
+@dataclass(frozen=True)
+class PlotPlane:
+    """Axes of the plane `info["agent_pos"]` lives in; `wraps`: the x span after which a path
+    jumps back (an angle), or None; `background(task) -> image`: drawn under an episode's path
+    over the axes' extent (e.g. its walls), or None."""
+
+    xlim: tuple[float, float] | None = None
+    ylim: tuple[float, float] | None = None
+    xlabel: str = ""
+    ylabel: str = ""
+    wraps: float | None = None
+    background: Callable[[dict], np.ndarray] | None = None
 
 
-def plot_plane(env_id: str, size: int) -> dict:
-    """Where `info["agent_pos"]` lives, for trajectory plots: axis limits and labels, and
-    `wraps` (the x span after which a path jumps back, or None)."""
-    if env_id == PENDULUM_GOAL_ID:
-        return {
-            "xlim": (-np.pi, np.pi),
-            "ylim": (-8.0, 8.0),
-            "xlabel": "theta (rad, 0 = up)",
-            "ylabel": "theta_dot (rad/s)",
-            "wraps": 2 * np.pi,
-        }
-    return {"xlim": (0, size), "ylim": (size, 0), "xlabel": "", "ylabel": "", "wraps": None}
+@dataclass(frozen=True)
+class TaskSet:
+    sample: Callable[[int, int, dict], list[dict]]
+    protocol: str
+    plane: PlotPlane | None = None
 
 
-def goal_tasks(env_id: str, episodes: int, seed: int, **env_kwargs) -> list[dict]:
-    """`episodes` reset options for `env_id`: {"wall_x", "door_y", "start", "goal"} for
-    Two-Rooms, {"start", "goal"} for the pendulum."""
+_TASK_SETS: dict[str, TaskSet] = {}
+
+
+def register_tasks(
+    env_id: str,
+    sample: Callable[[int, int, dict], list[dict]],
+    protocol: str,
+    plane: PlotPlane | None = None,
+) -> None:
+    """Register (or replace) the task set of `env_id` (module doc)."""
+    if not callable(sample):
+        raise ConfigError(f"register_tasks({env_id!r}): sample must be callable")
+    if not protocol or not isinstance(protocol, str):
+        raise ConfigError(f"register_tasks({env_id!r}): protocol must be a non-empty string")
+    _TASK_SETS[env_id] = TaskSet(sample, protocol, plane)
+
+
+def registered() -> list[str]:
+    """Env ids with a task set."""
+    return sorted(_TASK_SETS)
+
+
+def task_set(env_id: str) -> TaskSet:
+    """The task set of `env_id` (its plug-in module imported first for `module:EnvId` ids);
+    ConfigError naming the fix when there is none."""
+    bare = import_env_module(env_id)
+    if bare not in _TASK_SETS:
+        raise ConfigError(
+            f"no task set for env {bare!r}, so there is nothing to plan towards. Register one "
+            "beside the env with hjepa.envs.tasks.register_tasks(env_id, sample, protocol) in a "
+            "module loaded with `hjepa --import MODULE ...` (or give the env as MODULE:EnvId). "
+            f"Envs with a task set: {', '.join(registered())}"
+        )
+    return _TASK_SETS[bare]
+
+
+def goal_tasks(env_id: str, episodes: int, seed: int, env_kwargs: dict | None = None) -> list:
+    """`episodes` reset options of `env_id`'s task set, each with a "goal"."""
     if int(episodes) < 1:
         raise ConfigError(f"episodes must be >= 1, got {episodes}")
-    if env_id == PENDULUM_GOAL_ID:
-        return pendulum_tasks(int(episodes), seed)
-    sim = make_sim(env_id, 1, **env_kwargs)
-    if not isinstance(sim, TwoRoomsSim):
-        known = sorted(k for k, (cls, _) in SIM_REGISTRY.items() if cls is TwoRoomsSim)
-        raise ConfigError(f"no goal-reaching task set for {env_id!r}; known: {known}")
-    rng = np.random.default_rng(seed)
-    sim.rng = rng
-    tasks = []
-    for _ in range(int(episodes)):
-        wall_x, door_y = sim.draw_layout()
-        room = int(rng.integers(2))
-        start = sample_free_position(rng, wall_x, door_y, sim.size, room)[0]
-        goal = sample_free_position(rng, wall_x, door_y, sim.size, 1 - room)[0]
-        tasks.append(
-            {
-                "wall_x": int(wall_x[0]),
-                "door_y": int(door_y[0]),
-                "start": tuple(float(v) for v in start),
-                "goal": tuple(float(v) for v in goal),
-            }
+    tasks = task_set(env_id).sample(int(episodes), int(seed), dict(env_kwargs or {}))
+    if len(tasks) != int(episodes) or not all(isinstance(t, dict) and "goal" in t for t in tasks):
+        raise ConfigError(
+            f"the task set of {env_id!r} must return {episodes} reset-option dicts with a 'goal'"
         )
-    return tasks
-
-
-def pendulum_tasks(episodes: int, seed: int) -> list[dict]:
-    """`episodes` options {"start": (theta, theta_dot), "goal": (theta_g, 0.0)} (module doc)."""
-    rng = np.random.default_rng(seed)
-    tasks = []
-    for _ in range(episodes):
-        theta = rng.uniform(-np.pi, np.pi)
-        theta_dot = rng.uniform(-1.0, 1.0)
-        offset = rng.uniform(PENDULUM_MIN_GAP, 2 * np.pi - PENDULUM_MIN_GAP)
-        goal = (theta + offset + np.pi) % (2 * np.pi) - np.pi
-        tasks.append({"start": (float(theta), float(theta_dot)), "goal": (float(goal), 0.0)})
     return tasks

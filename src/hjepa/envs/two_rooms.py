@@ -28,6 +28,7 @@ from hjepa.envs.arena import (
     as_list,
     sample_in_mask,
 )
+from hjepa.envs.tasks import PlotPlane
 from hjepa.errors import ConfigError
 
 REFERENCE_SIZE = 64
@@ -183,3 +184,46 @@ class TwoRoomsSim(ArenaSim):
     def room_of_agents(self) -> np.ndarray:
         """Room int64 [N] (0 = left, 1 = right) of each agent now."""
         return room_of(self.states())
+
+
+# -- the goal-reaching task set (registered for both Two-Rooms ids in hjepa.envs)
+
+TASK_PROTOCOL = (
+    "start and goal uniform over the free pixels of different rooms (layout drawn as the env "
+    "draws it); success = within 4.5 px of the goal"
+)
+
+
+def sample_tasks(episodes: int, seed: int, env_kwargs: dict) -> list[dict]:
+    """`episodes` reset options {"wall_x", "door_y", "start", "goal"} (PLDM / EB-JEPA protocol):
+    the layout drawn as the env would draw it, the start room left or right with equal odds,
+    the start uniform over the free pixels of that room and the goal over the other room's."""
+    sim = TwoRoomsSim(num_envs=1, **env_kwargs)
+    rng = np.random.default_rng(seed)
+    sim.rng = rng
+    tasks = []
+    for _ in range(episodes):
+        wall_x, door_y = sim.draw_layout()
+        room = int(rng.integers(2))
+        start = sample_free_position(rng, wall_x, door_y, sim.size, room)[0]
+        goal = sample_free_position(rng, wall_x, door_y, sim.size, 1 - room)[0]
+        tasks.append(
+            {
+                "wall_x": int(wall_x[0]),
+                "door_y": int(door_y[0]),
+                "start": tuple(float(v) for v in start),
+                "goal": tuple(float(v) for v in goal),
+            }
+        )
+    return tasks
+
+
+def task_plane(size: int = DEFAULT_SIZE) -> PlotPlane:
+    """The arena in pixels (y down), each episode drawn over its own walls."""
+
+    def walls(task: dict) -> np.ndarray:
+        return two_rooms_walls(size, task["wall_x"], task["door_y"])[0]
+
+    return PlotPlane(
+        xlim=(0, size), ylim=(size, 0), xlabel="x (px)", ylabel="y (px)", background=walls
+    )

@@ -21,7 +21,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hjepa.agent.agent import run_episode
-from hjepa.envs.tasks import plot_plane, protocol
+from hjepa.envs.goal import env_facts
+from hjepa.envs.tasks import task_set
 from hjepa.runtime import torch_threads
 from hjepa.viz.plots import plot_trajectories, save_gif
 
@@ -64,8 +65,11 @@ def evaluate_agent(configurator, out_dir: str | Path, mode: int | None = None, g
     summary["planner"] = cfg.planner.kind if agent.actor.mode == 2 else "mode-1 policy"
     (out_dir / "episodes.json").write_text(json.dumps(episodes) + "\n")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    plane = plot_plane(configurator.env_id, configurator.world_cfg.data.image_size)
-    plot_trajectories(episodes[:16], out_dir / "trajectories.png", plane)
+    facts = env_facts(env)
+    summary["units"] = facts.units
+    plane = task_set(configurator.env_id).plane
+    labels = facts.position_names or ("agent_pos[0]", "agent_pos[1]")
+    plot_trajectories(episodes[:16], out_dir / "trajectories.png", plane, labels)
     (out_dir / "report.md").write_text(report(summary, configurator))
     return summary
 
@@ -77,11 +81,13 @@ def summarize(episodes: list[dict], agent) -> dict:
     decisions = np.concatenate([e["decision_seconds"] for e in episodes]) * 1e3
     actor = np.concatenate([e["actor_seconds"] for e in episodes]) * 1e3
     steps = [e["steps"] for e in episodes if e["success"]]
+    distances = [e["final_distance"] for e in episodes if np.isfinite(e["final_distance"])]
     return {
         "episodes": len(episodes),
         "success_rate": successes / len(episodes),
         "success_ci95": [low, high],
         "median_steps_successful": float(np.median(steps)) if steps else float("nan"),
+        "final_distance_median": float(np.median(distances)) if distances else float("nan"),
         "replans": int(len(replans)),
         "replan_ms_median": float(np.median(replans)) if len(replans) else float("nan"),
         "replan_ms_p95": float(np.percentile(replans, 95)) if len(replans) else float("nan"),
@@ -98,8 +104,9 @@ def report(summary: dict, configurator) -> str:
         f"# Planning evaluation\n\n"
         f"- world model: `{configurator.run_dir}`\n- env: `{configurator.env_id}`\n"
         f"- tasks: {cfg.task.episodes} episodes from seed {cfg.task.seed}; "
-        f"{protocol(configurator.env_id)} (`hjepa.envs.tasks`, the env terminates on success); "
-        f"budget {cfg.task.max_steps} steps\n"
+        f"{task_set(configurator.env_id).protocol} (the env's registered task set, "
+        f"`hjepa.envs.tasks`; the env terminates on success); budget {cfg.task.max_steps} steps; "
+        f"distances in {summary['units']}\n"
         f"- agent: mode {summary['planner']}, planner `{_fmt(vars(cfg.planner))}`, cost "
         f"`{_fmt(vars(cfg.cost))}`\n\n"
         f"| metric | value |\n|---|---|\n{rows}\n\n"

@@ -28,40 +28,51 @@ def plot_rollout_error(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_trajectories(episodes: list[dict], path: Path, plane: dict) -> None:
-    """Paths of up to 16 goal-reaching episodes in the plane of `hjepa.envs.tasks.plot_plane`
-    (Two-Rooms: the arena, each over its own layout; the pendulum: its phase plane)."""
-    from hjepa.envs.two_rooms import two_rooms_walls
-
+def plot_trajectories(episodes: list[dict], path: Path, plane=None, labels=("", "")) -> None:
+    """Paths of up to 16 goal-reaching episodes: `positions` ([T + 1, 2], the env's
+    `info["agent_pos"]`) from the start (dot) towards `goal_position` (star), in the task set's
+    `plane` (`hjepa.envs.tasks.PlotPlane`: axes, labels, wrapping, a background per task), or
+    in axes fitted to the paths, labelled by `labels`, without one. Episodes without positions
+    are left blank."""
     n = len(episodes)
-    cols = min(n, 4)
+    cols = min(max(n, 1), 4)
     rows = max(1, -(-n // cols))
     fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.4 * rows), dpi=100, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, ep in zip(axes.flat, episodes, strict=False):
-        task = ep["task"]
-        if "wall_x" in task:
-            size = int(plane["xlim"][1])
-            walls = two_rooms_walls(size, task["wall_x"], task["door_y"])[0]
-            ax.imshow(walls, cmap="Greys", vmin=0, vmax=2, extent=(0, size, size, 0))
-        else:
-            ax.axis("on")
-            ax.tick_params(labelsize=6)
-            ax.set_xlabel(plane["xlabel"], fontsize=7)
-            ax.set_ylabel(plane["ylabel"], fontsize=7)
-        path_xy = _break_at_wraps(np.asarray(ep["positions"]).reshape(-1, 2), plane["wraps"])
-        colour = "tab:green" if ep["success"] else "tab:red"
-        ax.plot(path_xy[:, 0], path_xy[:, 1], "-", color=colour, lw=1.2)
-        ax.plot(*task["start"], "o", color="tab:blue", ms=4)
-        ax.plot(*task["goal"], "*", color="gold", ms=9, mec="k", mew=0.5)
-        ax.set_xlim(*plane["xlim"])
-        ax.set_ylim(*plane["ylim"])
-        ax.set_title(f"{'ok' if ep['success'] else 'fail'} in {ep['steps']} steps", fontsize=8)
+        _draw_episode(ax, ep, plane, labels)
     fig.suptitle("start (blue), goal (star), path (green: success, red: failure)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _draw_episode(ax, ep: dict, plane, labels) -> None:
+    points = np.asarray(ep["positions"], dtype=float).reshape(-1, 2)
+    ax.set_title(f"{'ok' if ep['success'] else 'fail'} in {ep['steps']} steps", fontsize=8)
+    if len(points) == 0:
+        return
+    if plane is not None and plane.background is not None:
+        (x0, x1), (y0, y1) = plane.xlim, plane.ylim
+        ax.imshow(
+            plane.background(ep["task"]), cmap="Greys", vmin=0, vmax=2, extent=(x0, x1, y0, y1)
+        )
+    else:
+        ax.axis("on")
+        ax.tick_params(labelsize=6)
+        ax.set_xlabel(plane.xlabel if plane else labels[0], fontsize=7)
+        ax.set_ylabel(plane.ylabel if plane else labels[1], fontsize=7)
+    wraps = plane.wraps if plane is not None else None
+    colour = "tab:green" if ep["success"] else "tab:red"
+    ax.plot(*_break_at_wraps(points, wraps).T, "-", color=colour, lw=1.2)
+    ax.plot(*points[0], "o", color="tab:blue", ms=4)
+    if ep.get("goal_position") is not None:
+        ax.plot(*ep["goal_position"], "*", color="gold", ms=9, mec="k", mew=0.5)
+    if plane is not None and plane.xlim is not None:
+        ax.set_xlim(*plane.xlim)
+    if plane is not None and plane.ylim is not None:
+        ax.set_ylim(*plane.ylim)
 
 
 def _break_at_wraps(points: np.ndarray, span: float | None) -> np.ndarray:
