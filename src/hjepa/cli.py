@@ -12,6 +12,7 @@ import torch
 from hjepa import __version__
 from hjepa.errors import HjepaError
 from hjepa.plan import PLANNERS
+from hjepa.plugins import ENTRY_POINT_GROUP, import_plugins
 
 OPTIONAL = {"tensorboard": "tensorboard (TensorBoard logging)"}
 
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
+        import_plugins([*args.imports, *args.command_imports])
         return args.func(args)
     except HjepaError as exc:
         print(f"hjepa: error: {exc}", file=sys.stderr)
@@ -34,9 +36,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hjepa", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="hjepa",
+        description=__doc__.splitlines()[0],
+        epilog=f"Plug-ins: --import MODULE (before or after the command, repeatable), or an "
+        f"installed package's entry points in group {ENTRY_POINT_GROUP!r}, or an env id "
+        "written MODULE:EnvId; each registers its envs, task sets and policies on import.",
+    )
     parser.add_argument("--version", action="version", version=f"hjepa {__version__}")
-    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+    _add_import_option(parser, "imports")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND", parser_class=_SubParser)
 
     info = sub.add_parser("info", help="version, device, threads, installed extras")
     info.set_defaults(func=_info)
@@ -94,6 +103,25 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument("--no-progress", action="store_true", help="no progress bar")
     collect.set_defaults(func=_collect)
     return parser
+
+
+def _add_import_option(parser: argparse.ArgumentParser, dest: str) -> None:
+    parser.add_argument(
+        "--import",
+        dest=dest,
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import a plug-in module first (registers its envs, task sets, policies)",
+    )
+
+
+class _SubParser(argparse.ArgumentParser):
+    """Every command takes --import too, adding to the modules given before the command."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _add_import_option(self, "command_imports")
 
 
 def _eval(args) -> int:

@@ -1,8 +1,11 @@
-"""From a Config to the things the trainer runs: the dataset, the per-batch masks, the model.
+"""From a Config to the things the trainer runs: the dataset, the per-batch masks, the model;
+and back from a run folder to them (`open_run`).
 
-This is the one place that knows which modality and which architecture a config names.
+This is the one place that knows which modality and which architecture a config names, and
+the one place that splits a store's episodes into training and held-out ones.
 """
 
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -38,7 +41,7 @@ def build_dataset(cfg: Config, split: str = "train") -> Dataset:
     """The training set; `split="held_out"` gives the evaluation episodes of a trajectory store."""
     if cfg.data.name == "trajectories":
         store = trajectory_store(cfg)
-        train, held_out = split_episodes(len(store), cfg.data.held_out, cfg.train.seed)
+        train, held_out = episode_split(cfg, store)
         episodes = train if split == "train" else held_out
         return WindowDataset(store, cfg.data.frames, episodes=episodes)
     if cfg.data.name != "shapes":
@@ -75,6 +78,35 @@ def trajectory_store(cfg: Config) -> TrajectoryStore:
             f"{store.action_dim}-d actions"
         )
     return store
+
+
+def episode_split(cfg: Config, store: TrajectoryStore) -> tuple[list[int], list[int]]:
+    """(training, held-out) episode indices of the run's store: the held-out share
+    `data.held_out`, drawn with `train.seed` (the same split for training, evaluation and the
+    agent)."""
+    return split_episodes(len(store), cfg.data.held_out, cfg.train.seed)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A trained run, opened: its folder, config, model (eval mode, CPU) and, for models
+    trained on trajectories, the store and its episode split."""
+
+    path: Path
+    cfg: Config
+    model: SelfSupervisedModel
+    store: TrajectoryStore | None
+    train_episodes: list[int]
+    held_out_episodes: list[int]
+
+
+def open_run(run_dir: str | Path) -> Run:
+    """The run in `run_dir`, with its store (collected first if missing) and episode split."""
+    cfg, model = load_run(run_dir)
+    if cfg.data.name != "trajectories":
+        return Run(Path(run_dir), cfg, model, None, [], [])
+    store = trajectory_store(cfg)
+    return Run(Path(run_dir), cfg, model, store, *episode_split(cfg, store))
 
 
 def encoder_spec(cfg: Config) -> tuple[str, dict]:

@@ -17,13 +17,13 @@ from tqdm import tqdm
 from hjepa import __version__, distributed
 from hjepa.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from hjepa.config import Config, from_dict, save_config, to_dict
-from hjepa.data.windows import split_episodes
 from hjepa.errors import CheckpointError, ConfigError, NonFiniteLossError
 from hjepa.experiment import (
     build_dataset,
     build_masks,
     build_model,
     encoder_spec,
+    episode_split,
     trajectory_store,
 )
 from hjepa.jepa.collapse import check_collapse
@@ -142,7 +142,7 @@ def _train(
 def _refine(model, cfg: Config) -> dict:
     """The world model's predictor refined on frozen latents of the training episodes."""
     store = trajectory_store(cfg)
-    train_episodes, _ = split_episodes(len(store), cfg.data.held_out, cfg.train.seed)
+    train_episodes, _ = episode_split(cfg, store)
     w = cfg.world
     return refine_predictor(
         model,
