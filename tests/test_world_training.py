@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from hjepa.config import load_config
-from hjepa.errors import ConfigError, HjepaError
+from hjepa.errors import ConfigError
 from hjepa.eval.world_model import evaluate_world_model
 from hjepa.experiment import build_dataset, load_run
 from hjepa.train.trainer import train
@@ -57,19 +57,26 @@ def test_collect_train_evaluate(tmp_path, overrides):
     cfg, model = load_run(result.run_dir)
     train_set, held = build_dataset(cfg), build_dataset(cfg, "held_out")
     assert set(train_set.episodes).isdisjoint(held.episodes)
-    names = train_set.store.state_names
-    out = evaluate_world_model(model, train_set, held, result.run_dir / "eval", names, 16, 200)
-    assert len(out["rollout_position_rmse_px"]) == 4
+    facts = train_set.store.facts
+    assert facts.position_names == ("x", "y") and facts.units == "px"
+    out = evaluate_world_model(model, train_set, held, result.run_dir / "eval", facts, 64, 200)
+    assert out["units"] == "px" and out["not_measured"] == {}
+    assert len(out["rollout_position_rmse"]) == len(out["rollout_latent_error"]) == 4
+    # the probes read the position off the latents far better than guessing the mean position
+    positions = torch.cat([held[i]["states"][:, :2] for i in range(len(held))])
+    guess = float((positions - positions.mean(0)).pow(2).sum(1).mean().sqrt())
+    assert out["position_rmse"]["linear"] < 0.7 * guess
+    assert out["probe_rmse"]["linear"].keys() == {"x", "y", "wall_x", "door_y"}
     assert (result.run_dir / "eval" / "rollout_error.png").stat().st_size > 1000
     saved = json.loads((result.run_dir / "eval" / "eval.json").read_text())
-    assert saved["position_rmse_px"]["linear"] == pytest.approx(out["position_rmse_px"]["linear"])
+    assert saved["position_rmse"]["linear"] == pytest.approx(out["position_rmse"]["linear"])
 
 
 def test_store_from_another_env_is_refused(tmp_path):
     train(tiny(tmp_path, "train.steps=1"))
     store = tmp_path / "data" / "two_rooms"
     other = tiny(tmp_path, f"data.path={store}", "data.env=hjepa/Maze-v0", "train.name=maze")
-    with pytest.raises(HjepaError, match="Maze|env"):
+    with pytest.raises(ConfigError, match="collected in 'hjepa/TwoRooms-v0', but 'hjepa/Maze-v0'"):
         train(other)
     with pytest.raises(ConfigError, match="action_dim"):
         train(tiny(tmp_path, f"data.path={store}", "world.action_dim=3", "train.name=a3"))

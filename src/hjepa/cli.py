@@ -128,11 +128,18 @@ def _eval(args) -> int:
     from hjepa.eval.world_model import evaluate_run
 
     result = evaluate_run(args.run, args.windows)
-    for name, px in result["position_rmse_px"].items():
-        layout = {k: round(v, 2) for k, v in result["probe_rmse"][name].items() if k not in "xy"}
-        print(f"{name:>6} probe: position RMSE {px:.2f} px; other state RMSE {layout}")
-    horizon = result["horizon"][-1]
-    print(f"open-loop rollout, {horizon} steps: {result['rollout_position_rmse_px'][-1]:.2f} px")
+    units, horizon = result["units"], result["horizon"][-1]
+    for kind, errors in (result["probe_rmse"] or {}).items():
+        position = (result["position_rmse"] or {}).get(kind)
+        where = "n/a" if position is None else f"{position:.3g} {units}"
+        each = ", ".join(f"{k} {v:.3g}" for k, v in errors.items())
+        print(f"{kind:>6} probe: position RMSE {where}; per state column RMSE: {each}")
+    rolled = result["rollout_position_rmse"]
+    where = "n/a" if rolled is None else f"{rolled[-1]:.3g} {units}"
+    latent = result["rollout_latent_error"][-1]
+    print(f"open-loop rollout, {horizon} steps: position {where}; latent error {latent:.3g}")
+    for what, why in result["not_measured"].items():
+        print(f"not measured: {what}: {why}")
     print(f"written to {args.run}/eval/ (eval.json, rollout_error.png)")
     return 0
 

@@ -3,8 +3,8 @@
 A probe is fitted on latents of training episodes and scored on held-out episodes. The linear
 probe is ridge regression solved in closed form; the MLP probe is a small network trained with
 Adam. Both predict standardized targets and map back to the targets' units. `GroupedProbe`
-fits one probe per quantity: the position (the first two state columns) and every further column
-on its own.
+fits one probe per quantity: the position (the env's position columns, together) and every
+further column on its own.
 """
 
 import torch
@@ -55,19 +55,23 @@ class MLPProbe(nn.Module):
 
 
 class GroupedProbe(nn.Module):
-    """One probe of kind `probe_cls` per quantity: columns (0, 1) together, then one per column."""
+    """One probe of kind `probe_cls` per quantity: the `position` columns together (if any),
+    then every other column on its own."""
 
-    def __init__(self, probe_cls, z: torch.Tensor, y: torch.Tensor, **probe_kwargs):
+    def __init__(self, probe_cls, z, y, position: list[int] = (), **probe_kwargs):
         super().__init__()
-        first = list(range(min(2, y.shape[1])))
-        self.groups = [first, *([c] for c in range(len(first), y.shape[1]))]
+        rest = [[c] for c in range(y.shape[1]) if c not in position]
+        self.groups = [list(position), *rest] if position else rest
         self.probes = nn.ModuleList(
             probe_cls(z, y[:, cols], **probe_kwargs) for cols in self.groups
         )
 
-    def forward(self, z: torch.Tensor, groups: int | None = None) -> torch.Tensor:
-        """Predictions [N, S] (or of only the first `groups` quantities' columns)."""
-        return torch.cat([probe(z) for probe in self.probes[:groups]], dim=1)
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Predictions [N, S], columns in the order of the state."""
+        out = torch.empty(len(z), sum(map(len, self.groups)))
+        for cols, probe in zip(self.groups, self.probes, strict=True):
+            out[:, cols] = probe(z)
+        return out
 
 
 def rmse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -75,9 +79,9 @@ def rmse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred - target).pow(2).mean(0).sqrt()
 
 
-def position_rmse(pred: torch.Tensor, target: torch.Tensor) -> float:
-    """Root mean squared Euclidean distance between predicted and true (x, y) positions."""
-    return float((pred[:, :2] - target[:, :2]).pow(2).sum(1).mean().sqrt())
+def position_rmse(pred: torch.Tensor, target: torch.Tensor, columns: list[int]) -> float:
+    """Root mean squared Euclidean distance between predicted and true positions (`columns`)."""
+    return float((pred[:, columns] - target[:, columns]).pow(2).sum(1).mean().sqrt())
 
 
 def _with_bias(x: torch.Tensor) -> torch.Tensor:

@@ -10,18 +10,20 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def plot_rollout_error(result: dict, path: Path) -> None:
-    """Probed position error (px) and relative latent error against the rollout horizon."""
+    """Relative latent error and, where measured, probed position error (in the env's units)
+    against the rollout horizon."""
     fig, left = plt.subplots(figsize=(6, 3.5), dpi=120)
     horizon = result["horizon"]
-    left.plot(horizon, result["rollout_position_rmse_px"], "o-", color="tab:red")
+    left.plot(horizon, result["rollout_latent_error"], "s-", color="tab:blue", alpha=0.7)
     left.set_xlabel("open-loop rollout horizon (steps)")
-    left.set_ylabel("probed position RMSE (px)", color="tab:red")
-    encoder_error = result["position_rmse_px"]["mlp"]
-    left.axhline(encoder_error, ls="--", color="tab:red", alpha=0.5, label="encoder (no rollout)")
-    right = left.twinx()
-    right.plot(horizon, result["rollout_latent_error"], "s-", color="tab:blue", alpha=0.7)
-    right.set_ylabel("latent error / latent spread", color="tab:blue")
-    left.legend(loc="upper left", fontsize=8)
+    left.set_ylabel("latent error / latent spread", color="tab:blue")
+    if result["rollout_position_rmse"] is not None:
+        right = left.twinx()
+        right.plot(horizon, result["rollout_position_rmse"], "o-", color="tab:red")
+        right.set_ylabel(f"probed position RMSE ({result['units']})", color="tab:red")
+        encoder = result["position_rmse"]["mlp"]
+        right.axhline(encoder, ls="--", color="tab:red", alpha=0.5, label="encoder (no rollout)")
+        right.legend(loc="upper left", fontsize=8)
     left.set_title("World-model rollout error on held-out episodes")
     fig.tight_layout()
     fig.savefig(path)
