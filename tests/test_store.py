@@ -9,9 +9,11 @@ from hjepa.data.store import (
     TrajectoryStore,
     TrajectoryWriter,
 )
+from hjepa.envs.goal import EnvFacts
 from hjepa.errors import ConfigError, HjepaError, ShapeError
 
 OBS_SHAPE = (2, 8, 8)
+FACTS = EnvFacts(("x", "y", "wall_x", "door_y"), ("x", "y"), ("wall_x", "door_y"), "px")
 
 
 def make_episodes(lengths, seed=0, state_dim=4):
@@ -44,7 +46,7 @@ def writer(path, env_id="hjepa/TwoRooms-v0", **kwargs):
         {"size": 8},
         observation_shape=OBS_SHAPE,
         action_dim=2,
-        state_names=("x", "y", "wall_x", "door_y"),
+        facts=FACTS,
         policy="random_walk",
         policy_kwargs={"turn_std": 0.1},
         seed=3,
