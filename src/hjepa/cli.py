@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument("--policy-kwargs", default="{}", help="JSON object of policy arguments")
     collect.add_argument("--seed", type=int, default=0)
     collect.add_argument("--workers", type=int, default=2, help="worker processes")
+    collect.add_argument(
+        "--shard-episodes", type=int, default=256, help="episodes per shard (a worker's unit)"
+    )
     collect.add_argument("--append", action="store_true", help="add episodes to an existing store")
     collect.add_argument("--env-kwargs", default="{}", help="JSON, e.g. '{\"random_wall\": true}'")
     collect.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -222,6 +225,7 @@ def _collect(args) -> int:
         policy=args.policy,
         seed=args.seed,
         workers=args.workers,
+        shard_episodes=args.shard_episodes,
         env_kwargs=_json_object(args.env_kwargs, "--env-kwargs"),
         policy_kwargs=_json_object(args.policy_kwargs, "--policy-kwargs"),
         append=args.append,
@@ -229,7 +233,7 @@ def _collect(args) -> int:
     )
     seconds = time.perf_counter() - start
     frames = store.num_frames - before
-    workers = workers_used(args.workers, args.episodes)
+    workers = workers_used(args.workers, args.episodes, args.shard_episodes)
     pool = "1 worker (this process)" if workers == 1 else f"{workers} worker processes"
     print(f"store: {store.path} ({len(store)} episodes, {store.num_frames} frames in all)")
     print(f"collected: {args.episodes} episodes, {frames} frames in {seconds:.1f} s")
