@@ -148,7 +148,7 @@ def collect(
         shard_episodes=shard_episodes,
     )
     source = episode_source(env_id)
-    policy = policy or source.default_policy
+    policy = source.default_policy if policy is None else policy
     env_kwargs = dict(env_kwargs or {})
     probe = source.probe(env_id, env_kwargs, policy, dict(policy_kwargs or {}))
     out = Path(out_path)
