@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -9,9 +10,11 @@ from hjepa.data.store import (
     TrajectoryStore,
     TrajectoryWriter,
 )
+from hjepa.envs.goal import EnvFacts
 from hjepa.errors import ConfigError, HjepaError, ShapeError
 
 OBS_SHAPE = (2, 8, 8)
+FACTS = EnvFacts(("x", "y", "wall_x", "door_y"), ("x", "y"), ("wall_x", "door_y"), "px")
 
 
 def make_episodes(lengths, seed=0, state_dim=4):
@@ -37,14 +40,14 @@ def shard_arrays(episodes):
     return {**arrays, "episode_starts": starts}
 
 
-def writer(path, env_id="hjepa/TwoRooms-v0", **kwargs):
+def writer(path, env_id="hjepa/TwoRooms-v0", facts=FACTS, **kwargs):
     return TrajectoryWriter(
         path,
         env_id,
         {"size": 8},
         observation_shape=OBS_SHAPE,
         action_dim=2,
-        state_names=("x", "y", "wall_x", "door_y"),
+        facts=facts,
         policy="random_walk",
         policy_kwargs={"turn_std": 0.1},
         seed=3,
@@ -94,6 +97,9 @@ def test_meta_contents(store_path):
     assert meta["observation"] == {"shape": list(OBS_SHAPE), "dtype": "uint8"}
     assert meta["action_dim"] == 2
     assert meta["state_names"] == ["x", "y", "wall_x", "door_y"]
+    assert meta["position_names"] == ["x", "y"] and meta["layout_names"] == ["wall_x", "door_y"]
+    assert meta["units"] == "px"
+    assert TrajectoryStore(path).facts == FACTS
     assert meta["policy"] == {"name": "random_walk", "kwargs": {"turn_std": 0.1}}
     assert meta["seed"] == 3
     assert set(meta["versions"]) >= {"hjepa", "numpy", "torch", "gymnasium"}
@@ -121,6 +127,19 @@ def test_append_continues_numbering_and_checks_compatibility(store_path):
         TrajectoryWriter(path, "hjepa/TwoRooms-v0", {"size": 8}, (2, 4, 4), 2, append=True)
     with pytest.raises(ConfigError, match="action dim"):
         TrajectoryWriter(path, "hjepa/TwoRooms-v0", {"size": 8}, OBS_SHAPE, 3, append=True)
+    with pytest.raises(ConfigError, match="units 'px'"):
+        writer(path, append=True, facts=dataclasses.replace(FACTS, units="m"))
+
+
+def test_a_store_without_recorded_facts_gets_them_on_append(store_path):
+    path, _ = store_path
+    meta = json.loads((path / "meta.json").read_text())
+    for key in ("position_names", "layout_names", "units"):
+        del meta[key]
+    (path / "meta.json").write_text(json.dumps(meta))
+    assert TrajectoryStore(path).facts == EnvFacts(FACTS.state_names)  # no positions, "units"
+    writer(path, append=True).add_shard(**shard_arrays(make_episodes([3])))
+    assert TrajectoryStore(path).facts == FACTS
 
 
 def test_writer_refuses_to_overwrite_and_bad_arrays(store_path):

@@ -89,15 +89,22 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--smoke", action="store_true", help="tiny sizes: checks the pipeline")
     demo.set_defaults(func=_demo)
 
-    collect = sub.add_parser("collect", help="collect trajectories from a simulator into a store")
-    collect.add_argument("env_id", help="e.g. hjepa/TwoRooms-v0")
+    collect = sub.add_parser("collect", help="collect trajectories from an env into a store")
+    collect.add_argument("env_id", help="e.g. hjepa/TwoRooms-v0, or a Gymnasium package.mod:EnvId")
     collect.add_argument("--out", required=True, help="store folder to create (or append to)")
     collect.add_argument("--episodes", type=int, required=True, help="number of episodes")
     collect.add_argument("--steps", type=int, required=True, help="steps per episode")
-    collect.add_argument("--policy", default="random_walk", help="random, random_walk, or mod:name")
+    collect.add_argument(
+        "--policy",
+        help="random, random_walk or package.module:callable (default: random_walk in hjepa's "
+        "arenas, random, uniform in the action space, in Gymnasium envs)",
+    )
     collect.add_argument("--policy-kwargs", default="{}", help="JSON object of policy arguments")
     collect.add_argument("--seed", type=int, default=0)
     collect.add_argument("--workers", type=int, default=2, help="worker processes")
+    collect.add_argument(
+        "--shard-episodes", type=int, default=256, help="episodes per shard (a worker's unit)"
+    )
     collect.add_argument("--append", action="store_true", help="add episodes to an existing store")
     collect.add_argument("--env-kwargs", default="{}", help="JSON, e.g. '{\"random_wall\": true}'")
     collect.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -227,12 +234,23 @@ def _json_object(text: str, option: str) -> dict:
     return value
 
 
+def _store_frames(path: str) -> int:
+    """Frames already in the store at `path` (0 where there is none yet)."""
+    from hjepa.data.format import StoreError, read_meta
+
+    try:
+        return int(read_meta(path)["num_frames"])
+    except StoreError:
+        return 0
+
+
 def _collect(args) -> int:
     import time
 
     from hjepa.data.store import TrajectoryStore
-    from hjepa.envs.collect import collect, door_crossing_fraction
+    from hjepa.envs.collect import collect, door_crossing_fraction, workers_used
 
+    before = _store_frames(args.out) if args.append else 0
     start = time.perf_counter()
     store = collect(
         args.env_id,
@@ -242,16 +260,19 @@ def _collect(args) -> int:
         policy=args.policy,
         seed=args.seed,
         workers=args.workers,
+        shard_episodes=args.shard_episodes,
         env_kwargs=_json_object(args.env_kwargs, "--env-kwargs"),
         policy_kwargs=_json_object(args.policy_kwargs, "--policy-kwargs"),
         append=args.append,
         progress=not args.no_progress,
     )
     seconds = time.perf_counter() - start
-    frames = args.episodes * (args.steps + 1)
+    frames = store.num_frames - before
+    workers = workers_used(args.workers, args.episodes, args.shard_episodes)
+    pool = "1 worker (this process)" if workers == 1 else f"{workers} worker processes"
     print(f"store: {store.path} ({len(store)} episodes, {store.num_frames} frames in all)")
     print(f"collected: {args.episodes} episodes, {frames} frames in {seconds:.1f} s")
-    print(f"speed: {frames / seconds:,.0f} frames/s with {args.workers} worker(s)")
+    print(f"speed: {frames / seconds:,.0f} frames/s with {pool}")
     crossing = door_crossing_fraction(TrajectoryStore(store.path, verify_checksums=False))
     if crossing is not None:
         print(f"door crossings: {crossing:.1%} of the store's episodes visit both rooms")

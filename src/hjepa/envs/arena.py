@@ -122,7 +122,9 @@ class ArenaSim:
     """N point-agent arenas stepped together; subclasses define layouts and start positions.
 
     API used by collectors: `reset(seed, options) -> (obs, states)`, `step(actions) -> (obs,
-    states)`, `num_envs`, `size`, `action_dim`, `max_norm`, `observation_shape`, `state_names`.
+    states)`, `num_envs`, `size`, `action_dim`, `max_norm`, `observation_shape`, and the facts of
+    the goal-env protocol (`hjepa.envs.goal`): `state_names`, `position_names` (x, y),
+    `layout_names` (the subclass's layout columns), `units` (pixels).
     `rng` is the numpy Generator every random draw uses (reseeded by `reset(seed=...)`).
 
     Options understood by `reset` (subclasses add more, see `option_keys`):
@@ -130,7 +132,9 @@ class ArenaSim:
     """
 
     action_dim = 2
+    position_names = ("x", "y")
     layout_names: tuple[str, ...] = ()
+    units = "px"
     option_keys: tuple[str, ...] = ("start",)
 
     def __init__(

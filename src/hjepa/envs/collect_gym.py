@@ -1,88 +1,44 @@
-"""Collect trajectories from a Gymnasium pixel env (e.g. `hjepa/PendulumGoal-v0`) into a store.
+"""Episodes of Gymnasium pixel envs (e.g. `hjepa/PendulumGoal-v0`) for the collection driver
+`hjepa.envs.collect`: envs with no vectorized simulator in `hjepa.envs.SIM_REGISTRY`, given by a
+registered id or Gymnasium's `package.module:EnvId` form (the module is imported first).
 
-For envs with no vectorized simulator in `hjepa.envs.SIM_REGISTRY`; `hjepa.envs.collect.collect`
-dispatches here. One env in this process runs episodes of uniform random actions (policy
-"random": each action uniform in the env's Box action space, independently per step), reset
-without options (the env draws its own start). The store has the same format as the
-simulators' stores: obs uint8 [T + 1, C, H, W] (the env's observation), actions float32
-[T + 1, A] with NaN at the last frame, states float32 [T + 1, S] from `info["state"]` (S = 0
-when the env gives none), named by the env's `state_names` attribute when it has one. An
-episode ends early when the env terminates or truncates (e.g. at its time limit), so episodes
-may be shorter than `steps_per_episode`.
-
-Seeding follows `collect`: shard number `k` is collected with the generator
-`shard_rng(seed, k)`, which draws each episode's reset seed and its actions; appending continues
-the sequence of shard seeds. Torch runs on one thread meanwhile: the pixel adapter resizes one
-small frame at a time, which is faster on one thread (and much faster on a busy machine).
+Each worker process makes its own env for a shard, runs the shard's episodes one at a time and
+closes it. An episode is reset with a seed drawn from the shard's generator and without options
+(the env draws its own start); the policy gets obs [1, ...] and states [1, S] and returns actions
+[1, A] inside the env's Box action space. Policy "random" (the default) draws each action
+uniformly in the Box, independently per step; "package.module:callable" names a user policy (see
+`hjepa.envs.policies`). The store has the same format as the simulators' stores: obs uint8
+[T + 1, C, H, W] (the env's observation), actions float32 [T + 1, A] with NaN at the last frame,
+states float32 [T + 1, S] from `info["state"]` (S = 0 when the env gives none). An episode ends
+early when the env terminates or truncates (e.g. at its time limit), so episodes may be shorter
+than `steps_per_episode`. Torch runs on one thread meanwhile: the pixel adapter resizes one small
+frame at a time, which is faster on one thread (and much faster on a busy machine).
 """
-
-import time
-from pathlib import Path
 
 import gymnasium
 import numpy as np
 from gymnasium import spaces
-from tqdm import tqdm
 
-from hjepa.data.store import TrajectoryStore, TrajectoryWriter
 from hjepa.envs import SIM_REGISTRY
-from hjepa.envs.collect import _check_sizes, _discard_if_empty, shard_rng
+from hjepa.envs.goal import env_facts
+from hjepa.envs.policies import BUILTIN, BoxUniform, CheckedPolicy, load_policy
+from hjepa.envs.shard_task import EnvProbe, EpisodeSource, ShardTask
 from hjepa.errors import ConfigError
+from hjepa.plugins import import_env_module
 from hjepa.runtime import torch_threads
-
-POLICIES = ("random",)
-
-
-def collect_gym(
-    env_id: str,
-    out_path,
-    episodes: int,
-    steps_per_episode: int,
-    policy: str = "random",
-    seed: int = 0,
-    shard_episodes: int = 256,
-    env_kwargs: dict | None = None,
-    policy_kwargs: dict | None = None,
-    append: bool = False,
-    progress: bool = True,
-) -> TrajectoryStore:
-    """Collect `episodes` episodes of up to `steps_per_episode` steps of `env_id` into a store.
-
-    Shards hold `shard_episodes` episodes. With `append=True` the episodes are added to the store
-    at `out_path` (created if absent). Returns the opened store.
-    """
-    _check_sizes(
-        episodes=episodes, steps_per_episode=steps_per_episode, shard_episodes=shard_episodes
-    )
-    _check_env_id(env_id)
-    _check_policy(policy, policy_kwargs)
-    env_kwargs, out = dict(env_kwargs or {}), Path(out_path)
-    new_folder = not out.exists()
-    new_store = not (append and out.is_dir() and any(out.iterdir()))
-    env = make_env(env_id, env_kwargs)
-    try:
-        with torch_threads(1):
-            probe = _probe(env)
-            writer = TrajectoryWriter(
-                out, env_id, env_kwargs, policy=policy, seed=seed, append=append, **probe
-            )
-            try:
-                _collect_shards(
-                    writer, env, episodes, steps_per_episode, seed, shard_episodes, progress
-                )
-            except BaseException:
-                _discard_if_empty(writer, [], new_store, new_folder)
-                raise
-    finally:
-        env.close()
-    return TrajectoryStore(out)
 
 
 def make_env(env_id: str, env_kwargs: dict) -> gymnasium.Env:
     """`gymnasium.make(env_id, **env_kwargs)`, checked: uint8 [C, H, W] images, Box actions."""
-    _check_env_id(env_id)
+    bare_id = import_env_module(env_id)
+    if bare_id not in gymnasium.registry:
+        raise ConfigError(
+            f"unknown env id {env_id!r}: neither an hjepa simulator ({sorted(SIM_REGISTRY)}) "
+            "nor a registered Gymnasium env (give 'package.module:EnvId' to import the module "
+            "that registers it)"
+        )
     try:
-        env = gymnasium.make(env_id, **env_kwargs)
+        env = gymnasium.make(bare_id, **env_kwargs)
     except gymnasium.error.Error as exc:
         raise ConfigError(f"cannot make Gymnasium env {env_id!r} ({exc})") from exc
     obs, act = env.observation_space, env.action_space
@@ -101,69 +57,61 @@ def make_env(env_id: str, env_kwargs: dict) -> gymnasium.Env:
     return env
 
 
-def _check_env_id(env_id: str) -> None:
-    if env_id not in gymnasium.registry:
+def env_policy(spec: str, kwargs: dict, env: gymnasium.Env) -> CheckedPolicy:
+    """The policy `spec` for `env`, checked to return actions [1, A] inside its action space."""
+    space = env.action_space
+    bounds = (space.low, space.high)
+    if spec == "random":
+        if kwargs:
+            raise ConfigError(f"policy 'random' takes no arguments for a Gymnasium env: {kwargs}")
+        return CheckedPolicy(BoxUniform(*bounds), spec, space.shape[0], bounds)
+    if spec in BUILTIN:
         raise ConfigError(
-            f"unknown env id {env_id!r}: neither an hjepa simulator ({sorted(SIM_REGISTRY)}) "
-            "nor a registered Gymnasium env"
+            f"policy {spec!r} drives hjepa's arena simulators ({sorted(SIM_REGISTRY)}) only; "
+            "a Gymnasium env takes 'random' (uniform in its action space) or "
+            "'package.module:callable'"
         )
+    return load_policy(spec, space.shape[0], bounds, **kwargs)
 
 
-def _check_policy(policy: str, policy_kwargs: dict | None) -> None:
-    if policy not in POLICIES:
-        raise ConfigError(
-            f"policy {policy!r} cannot drive a Gymnasium env; use one of {list(POLICIES)} "
-            "(uniform random actions)"
-        )
-    if policy_kwargs:
-        raise ConfigError(f"policy {policy!r} takes no arguments, got {policy_kwargs}")
+def probe(env_id: str, env_kwargs: dict, policy: str, policy_kwargs: dict) -> EnvProbe:
+    """Make the env (closed again), check the policy, read the facts after one reset."""
+    with torch_threads(1):
+        env = make_env(env_id, env_kwargs)
+        try:
+            env_policy(policy, policy_kwargs, env)
+            _, info = env.reset(seed=0)
+            facts = env_facts(env, _state(info).size)
+            shape, action_dim = env.observation_space.shape, env.action_space.shape[0]
+        finally:
+            env.close()
+    return EnvProbe(shape, action_dim, facts, dict(policy_kwargs))
 
 
-def _probe(env: gymnasium.Env) -> dict:
-    """What the store records of the env: frame shape, action dim, state names."""
-    _, info = env.reset(seed=0)
-    dim = int(np.asarray(info.get("state", np.zeros(0))).size)
-    try:
-        names = tuple(env.get_wrapper_attr("state_names"))
-    except AttributeError:
-        names = ()
-    if len(names) != dim:
-        names = tuple(f"state_{i}" for i in range(dim))
-    return {
-        "observation_shape": env.observation_space.shape,
-        "action_dim": env.action_space.shape[0],
-        "state_names": names,
-    }
+def shard_arrays(task: ShardTask, rng: np.random.Generator) -> dict:
+    """The shard's episodes, one after the other in one env made for the shard."""
+    with torch_threads(1):
+        env = make_env(task.env_id, task.env_kwargs)
+        try:
+            policy = env_policy(task.policy, task.policy_kwargs, env)
+            runs = [run_episode(env, policy, rng, task.steps) for _ in range(task.episodes)]
+        finally:
+            env.close()
+    return _concatenate(runs)
 
 
-def _collect_shards(writer, env, episodes, steps, seed, per_shard, progress) -> None:
-    """Collect and commit shards of `per_shard` episodes until `episodes` are written."""
-    total, start = episodes * (steps + 1), time.perf_counter()
-    desc = f"collect {writer.meta['env_id']}"
-    with tqdm(total=total, unit="frame", unit_scale=True, disable=not progress, desc=desc) as bar:
-        for first in range(0, episodes, per_shard):
-            index = writer.num_shards
-            rng = shard_rng(seed, index)
-            runs = [run_episode(env, rng, steps) for _ in range(min(per_shard, episodes - first))]
-            arrays = _concatenate(runs)
-            info = {"policy": "random", "seed": seed, "seed_index": index, "steps": steps}
-            writer.add_shard(**arrays, info=info)
-            bar.update(len(arrays["obs"]))
-            rate = bar.n / max(time.perf_counter() - start, 1e-9)
-            bar.set_postfix_str(f"{rate:,.0f} frames/s")
-
-
-def run_episode(env: gymnasium.Env, rng: np.random.Generator, steps: int) -> dict:
-    """One episode of uniform random actions: obs [T + 1, ...], actions [T + 1, A] (last NaN),
-    states [T + 1, S]; T <= `steps` (shorter when the env terminates or truncates)."""
+def run_episode(env: gymnasium.Env, policy, rng: np.random.Generator, steps: int) -> dict:
+    """One episode: obs [T + 1, ...], actions [T + 1, A] (last NaN), states [T + 1, S];
+    T <= `steps` (shorter when the env terminates or truncates)."""
     space = env.action_space
     obs, info = env.reset(seed=int(rng.integers(2**63 - 1)))
+    policy.reset(1, rng)
     frames, actions, states = [obs], [], [_state(info)]
     for _ in range(steps):
-        action = rng.uniform(space.low, space.high).astype(space.dtype)
-        obs, _, terminated, truncated, info = env.step(action)
+        action = policy(obs[None], states[-1][None], rng)[0]
+        obs, _, terminated, truncated, info = env.step(action.astype(space.dtype))
         frames.append(obs)
-        actions.append(action.astype(np.float32))
+        actions.append(action)
         states.append(_state(info))
         if terminated or truncated:
             break
@@ -183,3 +131,6 @@ def _concatenate(runs: list[dict]) -> dict:
     }
     arrays["episode_starts"] = np.cumsum(lengths) - lengths
     return arrays
+
+
+SOURCE = EpisodeSource("random", vectorized=False, probe=probe, shard_arrays=shard_arrays)

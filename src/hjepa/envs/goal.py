@@ -32,11 +32,12 @@ down for reports) are registered per env id in `hjepa.envs.tasks`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import gymnasium
 import numpy as np
+
+from hjepa.data.facts import EnvFacts
 
 
 @runtime_checkable
@@ -50,19 +51,6 @@ class GoalEnv(Protocol):
     def step(self, action): ...
 
     def render_state(self, state) -> np.ndarray: ...
-
-
-@dataclass(frozen=True)
-class EnvFacts:
-    """What a trajectory store records of its env, and evaluation reads back."""
-
-    state_names: tuple[str, ...] = ()
-    position_names: tuple[str, ...] = ()
-    layout_names: tuple[str, ...] = ()
-    units: str = "units"
-
-    def as_meta(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in vars(self).items()}
 
 
 def env_facts(env: gymnasium.Env, state_dim: int | None = None) -> EnvFacts:

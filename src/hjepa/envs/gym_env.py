@@ -40,8 +40,6 @@ class ArenaEnv(gymnasium.Env):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 30}
-    position_names = ("x", "y")
-    units = "px"
 
     def __init__(
         self,
@@ -96,8 +94,16 @@ class ArenaEnv(gymnasium.Env):
         return self.sim.state_names
 
     @property
+    def position_names(self) -> tuple[str, ...]:
+        return self.sim.position_names
+
+    @property
     def layout_names(self) -> tuple[str, ...]:
         return self.sim.layout_names
+
+    @property
+    def units(self) -> str:
+        return self.sim.units
 
     def render_state(self, state) -> np.ndarray:
         """The observation with the agent at `state`'s (x, y) in this episode's layout."""

@@ -1,12 +1,15 @@
 """Data-collection policies, vectorized over N environments.
 
-A policy is a callable `policy(obs, states, rng) -> actions` (float32 [N, 2] displacements) with a
+A policy is a callable `policy(obs, states, rng) -> actions` (float32 [N, A]) with a
 `reset(num_envs, rng)` method called at the start of every batch of episodes. All randomness comes
-from the numpy Generator passed in, so collection is reproducible from a seed.
+from the numpy Generator passed in, so collection is reproducible from a seed. For the arena
+simulators actions are (dx, dy) displacements (N envs at once); a Gymnasium env gets obs [1, ...],
+states [1, S] and must return actions [1, A] inside its Box action space.
 
 `load_policy(spec, **kwargs)` builds one from a name ("random", "random_walk") or from
 "package.module:attribute" naming a user class (instantiated with `kwargs`), a policy object, or
 a plain function `fn(obs, states, rng, **kwargs)`. What it returns checks every batch of actions.
+`BoxUniform` is the "random" policy of Gymnasium envs (uniform over their Box).
 """
 
 import functools
@@ -134,11 +137,26 @@ class RandomWalk:
 BUILTIN = {"random": UniformRandom, "random_walk": RandomWalk}
 
 
-class CheckedPolicy:
-    """Wraps a policy: `reset` is optional for it, and every batch of actions is checked."""
+class BoxUniform:
+    """Actions uniform in the box [`low`, `high`] (per dimension), independently per step."""
 
-    def __init__(self, policy, name: str, action_dim: int = 2):
+    def __init__(self, low, high):
+        self.low, self.high = np.asarray(low), np.asarray(high)
+
+    def reset(self, num_envs: int, rng: np.random.Generator) -> None:
+        """Stateless: nothing to do."""
+
+    def __call__(self, obs, states, rng: np.random.Generator) -> np.ndarray:
+        return rng.uniform(self.low, self.high, (len(states), *self.low.shape)).astype(np.float32)
+
+
+class CheckedPolicy:
+    """Wraps a policy: `reset` is optional for it, and every batch of actions is checked (shape,
+    finite, and inside `bounds` = (low, high) when given)."""
+
+    def __init__(self, policy, name: str, action_dim: int = 2, bounds=None):
         self.policy, self.name, self.action_dim = policy, name, action_dim
+        self.bounds = bounds
 
     def reset(self, num_envs: int, rng: np.random.Generator) -> None:
         reset = getattr(self.policy, "reset", None)
@@ -151,11 +169,22 @@ class CheckedPolicy:
         if actions.shape != expected:
             raise ActionError(
                 f"policy {self.name!r} returned actions of shape {actions.shape}, "
-                f"expected {expected} (one {self.action_dim}-d displacement per env)"
+                f"expected {expected} (one {self.action_dim}-d action per env)"
             )
         if actions.dtype.kind not in "fiu" or not np.all(np.isfinite(actions)):
             raise ActionError(f"policy {self.name!r} returned non-numeric, NaN or Inf actions")
+        if self.bounds is not None:
+            self._check_bounds(actions)
         return actions.astype(np.float32, copy=False)
+
+    def _check_bounds(self, actions: np.ndarray) -> None:
+        low, high = self.bounds
+        if np.all(actions >= low) and np.all(actions <= high):
+            return
+        raise ActionError(
+            f"policy {self.name!r} returned actions {actions.tolist()} outside the action space "
+            f"[{np.asarray(low).tolist()}, {np.asarray(high).tolist()}]"
+        )
 
 
 def _import_attribute(spec: str):
@@ -188,8 +217,9 @@ def _build(target, spec: str, kwargs: dict):
     return functools.partial(target, **kwargs) if kwargs else target
 
 
-def load_policy(spec: str, action_dim: int = 2, **kwargs) -> CheckedPolicy:
-    """The policy named by `spec`, built with `kwargs`, wrapped to check its actions.
+def load_policy(spec: str, action_dim: int = 2, action_bounds=None, **kwargs) -> CheckedPolicy:
+    """The policy named by `spec`, built with `kwargs`, wrapped to check its actions: shape
+    [N, `action_dim`], finite, and inside `action_bounds` = (low, high) when given.
 
     `spec` is "random" (UniformRandom), "random_walk" (RandomWalk), or "package.module:name" for
     a user class, policy object or plain function. ConfigError when it cannot be built.
@@ -207,4 +237,4 @@ def load_policy(spec: str, action_dim: int = 2, **kwargs) -> CheckedPolicy:
         policy = _build(target, spec, kwargs)
     except TypeError as exc:
         raise ConfigError(f"policy {spec!r} cannot be built with {kwargs} ({exc})") from exc
-    return CheckedPolicy(policy, spec, action_dim)
+    return CheckedPolicy(policy, spec, action_dim, action_bounds)
