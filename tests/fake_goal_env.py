@@ -48,7 +48,7 @@ class DotGoal(gymnasium.Env):
     def render_state(self, state) -> np.ndarray:
         rows, cols = np.mgrid[0:SIZE, 0:SIZE]
         x, y = np.asarray(state, float)[:2]
-        blob = np.exp(-((cols - x) ** 2 + (rows - y) ** 2) / 2.0)
+        blob = np.exp(-((cols - x) ** 2 + (rows - y) ** 2) / 4.0)
         return (255 * blob).astype(np.uint8)[None]
 
     def render(self):

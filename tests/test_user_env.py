@@ -17,6 +17,7 @@ WORLD = [
     "data.channels=1",
     "data.held_out=0.2",
     "world.state_dim=16",
+    "world.pool=1",
     "world.channels=[8,16,16]",
     "world.hidden=64",
     "world.rollout_steps=4",
