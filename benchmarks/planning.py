@@ -25,7 +25,8 @@ the encoder, which both modes share.
 import argparse
 
 from common import ROOT, save
-from hjepa.agent.configurator import AgentConfig, Configurator
+from hjepa.agent.config import AgentConfig
+from hjepa.agent.configurator import Configurator
 from hjepa.config import load_config
 from hjepa.eval.planning import evaluate_agent
 

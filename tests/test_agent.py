@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from hjepa.agent.agent import run_episode
-from hjepa.agent.configurator import AgentConfig, Configurator
+from hjepa.agent.config import AgentConfig
+from hjepa.agent.configurator import Configurator
 from hjepa.agent.correction import ExperienceCorrection
 from hjepa.agent.cost import CostModule, Imagination
 from hjepa.agent.critic import DistanceCritic
