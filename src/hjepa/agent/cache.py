@@ -27,7 +27,7 @@ class AgentCache:
             saved = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as err:
             raise CheckpointError(
-                f"cannot read the cached {name} {path}: {err}; delete it to train it again"
+                f"cannot read the cached {name} {path} (delete it to train it again): {err}"
             ) from None
         if not isinstance(saved, dict) or saved.get("settings") != settings:
             return False
