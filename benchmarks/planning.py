@@ -1,16 +1,18 @@
 """Two-Rooms goal reaching with the world models trained by `benchmarks/world_model.py`.
 
     python benchmarks/planning.py [--only main|compare|mode1] [--episodes N]
+        [--wall fixed|random] [--variants walks,ablations,threads]
 
 Protocol (`hjepa.envs.tasks`): start and goal in different rooms, 200-step budget, success =
 within 4.5 px of the goal. The same seeded episodes for every row of a table.
 - main: the agent presets (MPPI + critic; `configs/agent_two_rooms.yaml` on the fixed-wall and
   `configs/agent_two_rooms_random_wall.yaml` on the random-wall world model), 200 episodes
-  each, their critics trained on the store's episodes only; then (unless `--presets-only`)
-  each preset with a critic that also learns from random walks in the simulator (extra
-  environment interaction), without the memory correction of the world model and without the
-  revisiting cost; the fixed-wall preset with 2 torch threads instead of 1. Targets: >= 99 %
-  (fixed), >= 98 % (random), median latency per replanning step <= 10 ms.
+  each, their critics trained on the store's episodes only; then the `--variants` (default:
+  all): `walks`, each preset with a critic that also learns from random walks in the simulator
+  (extra environment interaction); `ablations`, without the memory correction of the world
+  model and without the revisiting cost; `threads`, the fixed-wall preset with 2 torch threads
+  instead of 1. `--wall` limits the table to one world model. Targets: >= 99 % (fixed),
+  >= 98 % (random), median latency per replanning step <= 10 ms.
 - compare (fixed wall): gradient descent vs CEM vs MPPI, each with the critic and with plain
   latent energy (|s - g|^2, no critic).
 - latent (fixed wall): plain latent-energy planning (no critic) with each planner, on the
@@ -83,14 +85,20 @@ def main() -> None:
     parser.add_argument("--only", choices=["main", "compare", "latent", "mode1"], action="append")
     parser.add_argument("--episodes", type=int, default=200, help="main and mode1 tables")
     parser.add_argument(
-        "--presets-only", action="store_true", help="main table: the two preset rows only"
+        "--wall", choices=["fixed", "random"], action="append", help="main table (default: both)"
+    )
+    parser.add_argument(
+        "--variants",
+        default="walks,ablations,threads",
+        help="main table rows after the presets, comma-separated ('' for the presets only)",
     )
     parser.add_argument("--compare-episodes", type=int, default=100, help="compare table")
     args = parser.parse_args()
     tables = args.only or ["main", "compare", "latent", "mode1"]
     n = args.episodes
     if "main" in tables:
-        main_table(n, args.presets_only)
+        walls = [f"{wall} wall" for wall in args.wall or ("fixed", "random")]
+        main_table(n, walls, [v for v in args.variants.split(",") if v])
     if "compare" in tables:
         rows = []
         for kind in ("gradient", "cem", "mppi"):
@@ -114,23 +122,26 @@ def main() -> None:
         save("planning_mode1", rows, NOTES)
 
 
-def main_table(episodes: int, presets_only: bool) -> None:
+def main_table(episodes: int, walls: list[str], variants: list[str]) -> None:
     """The presets first, then the variants; saved after every row."""
-    variants = [("MPPI + critic", {model: [] for model in WALLS})]
-    if not presets_only:
-        variants.append(("MPPI + critic, + random walks", WALKS))
+    unknown = set(variants) - {"walks", "ablations", "threads"}
+    if unknown:
+        raise SystemExit(f"unknown --variants {sorted(unknown)}: walks, ablations, threads")
+    rows_to_run = [("MPPI + critic", {model: [] for model in walls})]
+    if "walks" in variants:
+        rows_to_run.append(("MPPI + critic, + random walks", WALKS))
+    if "ablations" in variants:
         for label, override in ABLATIONS.items():
-            variants.append((f"MPPI + critic, {label}", {model: override for model in WALLS}))
+            rows_to_run.append((f"MPPI + critic, {label}", {model: override for model in walls}))
+    if "threads" in variants and "fixed wall" in walls:
+        rows_to_run.append(("MPPI + critic, 2 threads", {"fixed wall": ["task.threads=2"]}))
     load_note = f" Load average (1 min) when the table started: {os.getloadavg()[0]:.2f}."
     rows = []
-    for label, overrides in variants:
-        for model in WALLS:
-            rows.append(evaluate(model, label, overrides[model], episodes))
-            save("planning_main", rows, NOTES + load_note)
-    if not presets_only:
-        two_threads = ["task.threads=2"]
-        rows.append(evaluate("fixed wall", "MPPI + critic, 2 threads", two_threads, episodes))
-        save("planning_main", rows, NOTES + load_note)
+    for label, overrides in rows_to_run:
+        for model in walls:
+            if model in overrides:
+                rows.append(evaluate(model, label, overrides[model], episodes))
+                save("planning_main", rows, NOTES + load_note)
 
 
 NOTES = (
