@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from common import save
-from hjepa.agent.configurator import AgentConfig, Configurator
+from hjepa.agent.config import AgentConfig
+from hjepa.agent.configurator import Configurator
 from hjepa.config import load_config
 from hjepa.envs import make_sim
 from hjepa.envs.gym_env import GOAL_RADIUS

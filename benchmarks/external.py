@@ -25,7 +25,8 @@ import numpy as np
 import torch
 
 from common import ROOT, save
-from hjepa.agent.configurator import AgentConfig, Configurator
+from hjepa.agent.config import AgentConfig
+from hjepa.agent.configurator import Configurator
 from hjepa.config import load_config
 from hjepa.envs import PENDULUM_GOAL_ID
 from hjepa.envs.tasks import goal_tasks

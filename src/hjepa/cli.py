@@ -152,7 +152,8 @@ def _eval(args) -> int:
 
 
 def _plan(args) -> int:
-    from hjepa.agent.configurator import AgentConfig, Configurator
+    from hjepa.agent.config import AgentConfig
+    from hjepa.agent.configurator import Configurator
     from hjepa.config import load_config
     from hjepa.eval.planning import evaluate_agent
 

@@ -7,7 +7,8 @@ in `<run_dir>/<name>/` (the world model's run folder, `plan/report.md` for the a
 
 from pathlib import Path
 
-from hjepa.agent.configurator import AgentConfig, Configurator
+from hjepa.agent.config import AgentConfig
+from hjepa.agent.configurator import Configurator
 from hjepa.config import load_config
 from hjepa.errors import ConfigError
 from hjepa.eval.planning import evaluate_agent

@@ -339,12 +339,6 @@ class ArenaSim:
         return obs
 
 
-def layout_key(obs: np.ndarray) -> bytes:
-    """A key equal for observations [..., 2, H, W] of the same layout: the wall channel's bytes
-    (of the first frame when several are given)."""
-    return np.ascontiguousarray(obs.reshape(-1, *obs.shape[-3:])[0, 1]).tobytes()
-
-
 def as_env_array(value, num_envs: int, name: str, dtype=np.float64) -> np.ndarray:
     """Broadcast a scalar or length-N sequence option to an array [N]; ConfigError otherwise."""
     arr = np.asarray(value, dtype=dtype)

@@ -21,6 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from hjepa.agent.agent import run_episode
+from hjepa.agent.learning import describe_critic_data
 from hjepa.envs.goal import env_facts
 from hjepa.envs.tasks import task_set
 from hjepa.runtime import torch_threads
@@ -63,6 +64,7 @@ def evaluate_agent(configurator, out_dir: str | Path, mode: int | None = None, g
             bar.set_postfix(success=f"{np.mean([e['success'] for e in episodes]):.3f}")
     summary = summarize(episodes, agent)
     summary["planner"] = cfg.planner.kind if agent.actor.mode == 2 else "mode-1 policy"
+    summary["critic_data"] = describe_critic_data(configurator)
     (out_dir / "episodes.json").write_text(json.dumps(episodes) + "\n")
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     facts = env_facts(env)

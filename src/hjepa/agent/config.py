@@ -1,0 +1,102 @@
+"""The agent's task spec: the dataclasses behind `configs/agent_*.yaml`.
+
+cfg = load_config("configs/agent_two_rooms.yaml", ["planner.kind=cem"], root=AgentConfig)
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PlannerConfig:
+    kind: str = "mppi"  # gradient | cem | mppi
+    horizon: int = 4
+    iterations: int = 2  # the budget: optimization steps / sampling rounds per replan
+    samples: int = 128  # cem, mppi
+    elites: int = 16  # cem
+    std: float = 0.5  # cem, mppi: sampling spread, as a fraction of the action bound
+    temperature: float = 0.1  # mppi, relative to the samples' cost spread
+    restarts: int = 4  # gradient
+    lr: float = 0.5  # gradient, as a fraction of the action bound
+    execute: int = 1  # actions executed between replans
+
+
+@dataclass
+class CostConfig:
+    energy_weight: float = 0.0  # |s_t - g|^2 in latent space
+    energy: str = "sum"  # sum over the horizon | last step
+    action_weight: float = 0.0
+    critic_weight: float = 1.0  # 0 = no critic (plain latent-energy planning)
+    critic_mode: str = "last"  # the critic as terminal cost (cost-to-go past the horizon)
+    # revisiting: w_v x the kernel count (radius in latent units) of this episode's states near
+    # where a plan ends, so that the agent cannot stay stuck in a local minimum of the critic
+    visit_weight: float = 0.0
+    visit_radius: float = 1.0
+
+
+@dataclass
+class CriticConfig:
+    steps: int = 6000
+    batch: int = 1024
+    lr: float = 0.001
+    hidden: int = 128
+    embed_dim: int = 64
+    local_weight: float = 100.0
+    cap: float = 200.0  # distances (in steps) beyond which pairs are no longer pushed apart
+    # The critic learns from the store's training episodes. Optionally also from `walks` fresh
+    # random walks from the simulator (extra environment interaction, which the world model's
+    # data does not include), encoded on the fly, `walks_per_layout` of them through each
+    # layout. Episodes with equal layout values (the env's `layout_names` state columns) are
+    # paired, so pairs meet on both sides of every wall.
+    walks: int = 0
+    walk_steps: int = 200
+    walks_per_layout: int = 20
+    # Learning from experience: every `memory_every` episodes (0 = never) the critic trains
+    # `memory_steps` more steps on its data plus the episodes in the agent's short-term memory.
+    memory_every: int = 0
+    memory_steps: int = 500
+
+
+@dataclass
+class PolicyConfig:
+    episodes: int = 200  # episodes per round whose Mode-2 decisions are distilled
+    dagger_rounds: int = 4  # further rounds where the policy acts and Mode-2 labels its states
+    steps: int = 5000
+    hidden: int = 512
+    activation: str = "relu"
+    # acting noise, std before the tanh (near zero: a fraction of the action bound); without it
+    # the policy got stuck in wall corners next to the door (agent/policy.py)
+    noise: float = 0.3
+    seed: int = 10_000  # task seed of those episodes (never the evaluation's)
+
+
+@dataclass
+class MemoryConfig:
+    capacity: int = 100_000  # steps kept
+    # Correct the world model's next-state predictions by the prediction errors of similar
+    # moves earlier in the episode (agent/correction.py); radii of the state and action kernels
+    # in latent units and action units
+    correction: bool = False
+    state_radius: float = 0.5
+    action_radius: float = 0.5
+
+
+@dataclass
+class TaskConfig:
+    env: str = ""  # "" = the world model's env
+    episodes: int = 200
+    max_steps: int = 200
+    seed: int = 0
+    # torch threads while acting (0 = torch's setting): a decision is hundreds of tiny ops that
+    # a second CPU thread does not speed up, and that stall when it waits for a busy core
+    threads: int = 1
+
+
+@dataclass
+class AgentConfig:
+    mode: int = 2  # 2 = plan through the world model, 1 = reactive policy
+    planner: PlannerConfig = field(default_factory=PlannerConfig)
+    cost: CostConfig = field(default_factory=CostConfig)
+    critic: CriticConfig = field(default_factory=CriticConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    memory: MemoryConfig = field(default_factory=MemoryConfig)
+    task: TaskConfig = field(default_factory=TaskConfig)

@@ -1,0 +1,223 @@
+"""What the agent learns, and from which data.
+
+- The critic: from the latent episodes of the world model's trajectory store (its training
+  episodes, never the held-out ones) and, when `critic.walks` > 0, from fresh random walks of the
+  store's policy in the simulator (extra environment interaction, off by default). Episodes that
+  share a layout form one group, within which the critic pushes states apart (agent/critic.py).
+- Learning from memory: more critic steps on that data plus the agent's remembered episodes.
+- Mode-1 distillation: the reactive policy imitates Mode-2's decisions, over DAgger rounds.
+
+The functions take the `Configurator` (agent/configurator.py): its world model, run, env and
+config are what they learn with.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from hjepa.agent.agent import run_episode
+from hjepa.agent.critic import DistanceCritic, train_critic
+from hjepa.agent.memory import ShortTermMemory
+from hjepa.agent.policy import ReactivePolicy, distill
+from hjepa.config import to_dict
+from hjepa.data.windows import split_episodes
+from hjepa.envs import SIM_REGISTRY, make_sim
+from hjepa.envs.collect import run_episodes
+from hjepa.envs.goal import env_facts
+from hjepa.envs.policies import load_policy
+from hjepa.errors import ConfigError
+from hjepa.experiment import trajectory_store
+from hjepa.runtime import torch_threads
+
+
+@dataclass
+class CriticData:
+    episodes: list[torch.Tensor]  # latent trajectories [T_i, D]
+    groups: list  # each episode's layout group (hashable)
+
+
+# -- the critic's data
+
+
+def layout_columns(state_names, layout_names, source: str) -> list[int]:
+    """Indices of the `layout_names` columns in `state_names` (of `source`, for the error)."""
+    missing = [name for name in layout_names if name not in state_names]
+    if missing:
+        raise ConfigError(
+            f"{source} has no state columns {missing} (it has {list(state_names)}), but the env "
+            f"names them as its layout: collect the data again with this env"
+        )
+    return [list(state_names).index(name) for name in layout_names]
+
+
+def layout_groups(states: list[np.ndarray], columns: list[int], source: str) -> list:
+    """The critic's group of each episode (states [T, S]): its layout values (the `columns`,
+    fixed within an episode), equal for episodes of the same layout; with no layout columns,
+    each episode its own group, (source, index)."""
+    if not columns:
+        return [(source, i) for i in range(len(states))]
+    return [("layout", *np.asarray(s[0, columns], np.float64).tolist()) for s in states]
+
+
+def training_episodes(configurator) -> tuple[object, list[int]]:
+    """The store and its training episodes (the world model's split, no held-out episode)."""
+    world = configurator.world_cfg
+    store = trajectory_store(world)
+    train, _ = split_episodes(len(store), world.data.held_out, world.train.seed)
+    return store, train
+
+
+@torch.no_grad()
+def critic_data(configurator) -> CriticData:
+    """The critic's latent episodes and groups: the store's training episodes, then the random
+    walks (none unless `critic.walks` > 0)."""
+    layout_names = env_facts(configurator.make_env()).layout_names
+    store, train = training_episodes(configurator)
+    columns = layout_columns(store.state_names, layout_names, f"the trajectory store {store.path}")
+    episodes, states = [], []
+    progress = configurator.progress
+    for ep in tqdm(train, desc="encoding episodes", disable=not progress, leave=False):
+        frames = store.episode(ep)
+        episodes.append(configurator.world_model.encode(torch.from_numpy(frames["obs"])))
+        states.append(frames["states"])
+    walks = random_walks(configurator, layout_names)
+    groups = layout_groups(states, columns, "store")
+    return CriticData(episodes + walks.episodes, groups + walks.groups)
+
+
+def walk_count(configurator) -> int:
+    """Random walks the critic learns from: `critic.walks`, where the env has a simulator."""
+    return max(configurator.cfg.critic.walks, 0) if configurator.env_id in SIM_REGISTRY else 0
+
+
+@torch.no_grad()
+def random_walks(configurator, layout_names) -> CriticData:
+    """Latents [walk_steps + 1, D] of `walk_count` episodes of the store's policy in the
+    simulator, `walks_per_layout` at a time through one layout (where the env can share one;
+    each time one not walked yet, while such layouts are easily drawn), grouped by layout."""
+    walks, c = walk_count(configurator), configurator.cfg.critic
+    if walks == 0:
+        return CriticData([], [])
+    d, seed = configurator.world_cfg.data, configurator.world_cfg.train.seed
+    rng = np.random.default_rng([seed, 1])
+    policy = load_policy(d.policy, configurator.world_model.action_dim)
+    episodes, states, walked, columns = [], [], set(), []
+    starts = range(0, walks, c.walks_per_layout)
+    for start in tqdm(starts, desc="random walks", disable=not configurator.progress, leave=False):
+        sim = make_sim(configurator.env_id, min(c.walks_per_layout, walks - start), **d.env_kwargs)
+        sim.rng = rng
+        columns = layout_columns(sim.state_names, layout_names, f"the {configurator.env_id} sim")
+        out = run_episodes(sim, policy, rng, c.walk_steps, options=_unwalked_layout(sim, walked))
+        episodes.extend(configurator.world_model.encode(torch.from_numpy(out["obs"])).unbind(0))
+        states.extend(out["states"])
+    return CriticData(episodes, layout_groups(states, columns, "walk"))
+
+
+def _unwalked_layout(sim, walked: set, tries: int = 200) -> dict | None:
+    """A layout for all of `sim`'s envs (`sim.shared_layout()`), redrawn up to `tries` times
+    until it is not in `walked`, so that layouts are covered evenly; recorded in `walked`."""
+    for _ in range(tries):
+        shared = sim.shared_layout()
+        if shared is None:
+            return None
+        key = tuple(sorted(shared.items()))
+        if key not in walked:
+            break
+    walked.add(key)
+    return shared
+
+
+def describe_critic_data(configurator) -> str:
+    """Which data the critic learns from, for reports: the store's training episodes (and
+    frames), the random walks if any (extra environment interaction), learning from memory."""
+    c = configurator.cfg.critic
+    if configurator.cfg.cost.critic_weight <= 0:
+        return "no critic (cost.critic_weight is 0)"
+    store, train = training_episodes(configurator)
+    frames = int(store.episode_lengths[train].sum())
+    text = f"{len(train)} training episodes of the store ({frames} frames)"
+    walks = walk_count(configurator)
+    if walks:
+        text += (
+            f" plus {walks} random walks of {c.walk_steps} steps from the simulator "
+            f"(extra environment interaction)"
+        )
+    else:
+        text += "; no extra environment interaction"
+    if c.memory_every > 0:
+        text += (
+            f"; every {c.memory_every} evaluation episodes, {c.memory_steps} more steps with "
+            f"the agent's remembered episodes"
+        )
+    return text
+
+
+# -- the critic
+
+
+def critic_settings(cfg) -> dict:
+    """What the trained critic depends on (learning from memory comes later, not cached)."""
+    return {k: v for k, v in to_dict(cfg.critic).items() if not k.startswith("memory_")}
+
+
+def fit_critic(configurator, critic: DistanceCritic, data: CriticData, steps: int) -> dict:
+    """Train `critic` for `steps` steps on `data`; the final metrics."""
+    c = configurator.cfg.critic
+    return train_critic(
+        critic,
+        data.episodes,
+        data.groups,
+        steps,
+        c.batch,
+        c.lr,
+        c.cap,
+        c.local_weight,
+        seed=configurator.world_cfg.train.seed,
+        progress=configurator.progress,
+    )
+
+
+def learn_from_memory(
+    configurator, critic: DistanceCritic, data: CriticData, memory: ShortTermMemory
+) -> dict:
+    """Train `critic` `critic.memory_steps` more steps on `data` plus the episodes in `memory`
+    (each its own group); the metrics at the end."""
+    remembered = memory.episodes()
+    groups = data.groups + [("memory", i) for i in range(len(remembered))]
+    more = CriticData(data.episodes + remembered, groups)
+    steps = configurator.cfg.critic.memory_steps
+    return fit_critic(configurator, critic.requires_grad_(True), more, steps)
+
+
+# -- Mode-1 distillation
+
+
+def policy_settings(cfg) -> dict:
+    """What the distilled policy depends on (its acting noise is not)."""
+    return {
+        "policy": {k: v for k, v in to_dict(cfg.policy).items() if k != "noise"},
+        "planner": to_dict(cfg.planner),
+        "cost": to_dict(cfg.cost),
+        "critic": critic_settings(cfg),
+        "memory": to_dict(cfg.memory),
+    }
+
+
+def distill_mode2(configurator, policy: ReactivePolicy) -> None:
+    """Distil Mode-2 into `policy`: round 0, Mode-2 acts; in each later DAgger round the policy
+    acts and Mode-2 labels the states it reaches; after each round the policy imitates each
+    decision remembered so far (`policy.episodes` episodes a round, on the policy's own seeds)."""
+    cfg = configurator.cfg
+    p, t = cfg.policy, cfg.task
+    teacher, env = configurator.build(mode=2), configurator.make_env()
+    for round in range(p.dagger_rounds + 1):
+        teacher.actor.student = policy if round else None
+        seed = p.seed + round * p.episodes
+        tasks = configurator.tasks(p.episodes, seed)
+        desc = f"mode-1 distillation, round {round}"
+        with torch_threads(t.threads):
+            for i, options in enumerate(tqdm(tasks, desc, disable=not configurator.progress)):
+                run_episode(teacher, env, seed + i, options, t.max_steps)
+        distill(policy, teacher.memory.decisions(), p.steps, progress=configurator.progress)
