@@ -80,7 +80,8 @@ def fake_configurator(layout_names=("wall_x", "door_y"), env_id="fake/Env-v0", *
 @pytest.fixture
 def fake_store(monkeypatch):
     store = FakeStore()
-    monkeypatch.setattr(learning, "trajectory_store", lambda world_cfg: store)
+    episodes = list(range(len(store)))  # all of them for training, none held out
+    monkeypatch.setattr(learning, "training_episodes", lambda configurator: (store, episodes))
     return store
 
 

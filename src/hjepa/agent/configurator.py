@@ -26,7 +26,7 @@ from hjepa.agent.memory import ShortTermMemory
 from hjepa.agent.policy import ReactivePolicy
 from hjepa.envs.tasks import goal_tasks, task_set
 from hjepa.errors import ConfigError
-from hjepa.experiment import load_run
+from hjepa.experiment import open_run
 from hjepa.plan import RecedingHorizon, build_planner, planner_options
 
 
@@ -36,7 +36,8 @@ class Configurator:
             raise ConfigError(f"mode must be 1 (reactive) or 2 (planning), got {cfg.mode}")
         planner_options(cfg.planner.kind)  # an unknown planner fails here, before any work
         self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress
-        self.world_cfg, self.world_model = load_run(self.run_dir)
+        self.run = open_run(self.run_dir)  # config, model, store and its episode split
+        self.world_cfg, self.world_model = self.run.cfg, self.run.model
         if self.world_cfg.model.kind != "world_model":
             raise ConfigError(
                 f"{run_dir} holds a {self.world_cfg.model.kind} model, not a JEPA world model"

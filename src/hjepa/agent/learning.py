@@ -22,13 +22,11 @@ from hjepa.agent.critic import DistanceCritic, train_critic
 from hjepa.agent.memory import ShortTermMemory
 from hjepa.agent.policy import ReactivePolicy, distill
 from hjepa.config import to_dict
-from hjepa.data.windows import split_episodes
 from hjepa.envs import SIM_REGISTRY, make_sim
 from hjepa.envs.collect import run_episodes
 from hjepa.envs.goal import env_facts
 from hjepa.envs.policies import load_policy
 from hjepa.errors import ConfigError
-from hjepa.experiment import trajectory_store
 from hjepa.runtime import torch_threads
 
 
@@ -63,10 +61,7 @@ def layout_groups(states: list[np.ndarray], columns: list[int], source: str) -> 
 
 def training_episodes(configurator) -> tuple[object, list[int]]:
     """The store and its training episodes (the world model's split, no held-out episode)."""
-    world = configurator.world_cfg
-    store = trajectory_store(world)
-    train, _ = split_episodes(len(store), world.data.held_out, world.train.seed)
-    return store, train
+    return configurator.run.store, configurator.run.train_episodes
 
 
 @torch.no_grad()
