@@ -5,7 +5,7 @@ import pytest
 from hjepa.data.store import TrajectoryStore
 from hjepa.envs import PENDULUM_GOAL_ID
 from hjepa.envs.collect import collect
-from hjepa.envs.goal_pixels import TOLERANCE, angle_difference
+from hjepa.envs.pendulum_goal import TOLERANCE, angle_difference
 from hjepa.envs.tasks import goal_tasks
 from hjepa.errors import ConfigError
 
