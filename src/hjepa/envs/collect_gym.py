@@ -28,6 +28,7 @@ from hjepa.data.store import TrajectoryStore, TrajectoryWriter
 from hjepa.envs import SIM_REGISTRY
 from hjepa.envs.collect import _check_sizes, _discard_if_empty, shard_rng
 from hjepa.errors import ConfigError
+from hjepa.plugins import import_env_module
 from hjepa.runtime import torch_threads
 
 POLICIES = ("random",)
@@ -102,7 +103,7 @@ def make_env(env_id: str, env_kwargs: dict) -> gymnasium.Env:
 
 
 def _check_env_id(env_id: str) -> None:
-    if env_id not in gymnasium.registry:
+    if import_env_module(env_id) not in gymnasium.registry:
         raise ConfigError(
             f"unknown env id {env_id!r}: neither an hjepa simulator ({sorted(SIM_REGISTRY)}) "
             "nor a registered Gymnasium env"
