@@ -36,23 +36,36 @@ TOLERANCE = 0.02  # m
 SPEED_TOLERANCE = 1.0  # rad/s
 ELBOW_RANGE = 2.8  # rad, inside the joint's limit of 3
 MIN_GAP = 0.1  # m between start and goal fingertips
-TOP_DOWN = {"trackbodyid": -1, "distance": 0.55, "elevation": -90.0, "azimuth": 90.0,
-            "lookat": np.zeros(3)}
+TOP_DOWN = {
+    "trackbodyid": -1,
+    "distance": 0.55,
+    "elevation": -90.0,
+    "azimuth": 90.0,
+    "lookat": np.zeros(3),
+}
 
 
 def fingertip(state) -> np.ndarray:
     """(x, y) of the fingertip, metres, of a state (q0, q1, ...)."""
     q0, q1 = state[0], state[0] + state[1]
-    return np.array([LINKS[0] * np.cos(q0) + LINKS[1] * np.cos(q1),
-                     LINKS[0] * np.sin(q0) + LINKS[1] * np.sin(q1)])
+    return np.array(
+        [
+            LINKS[0] * np.cos(q0) + LINKS[1] * np.cos(q1),
+            LINKS[0] * np.sin(q0) + LINKS[1] * np.sin(q1),
+        ]
+    )
 
 
 class OpenReacher(ReacherEnv):
     """Reacher with its target hidden, starting anywhere at rest (module docstring)."""
 
     def __init__(self, render_size: int = 128):
-        super().__init__(render_mode="rgb_array", width=render_size, height=render_size,
-                         default_camera_config=TOP_DOWN)
+        super().__init__(
+            render_mode="rgb_array",
+            width=render_size,
+            height=render_size,
+            default_camera_config=TOP_DOWN,
+        )
         self.model.geom_rgba[self.model.geom("target").id, 3] = 0.0
 
     def reset_model(self):
@@ -83,13 +96,22 @@ def reacher_spec(tolerance: float, speed_tolerance: float) -> GoalSpec:
 
     return GoalSpec(
         goal_names=("q0", "q1", "q0_dot", "q1_dot"),
-        state_names=("fingertip_x", "fingertip_y", "cos_q0", "cos_q1", "sin_q0", "sin_q1",
-                     "q0_dot", "q1_dot"),
+        state_names=(
+            "fingertip_x",
+            "fingertip_y",
+            "cos_q0",
+            "cos_q1",
+            "sin_q0",
+            "sin_q1",
+            "q0_dot",
+            "q1_dot",
+        ),
         get_state=lambda env: np.concatenate([env.data.qpos[:2], env.data.qvel[:2]]),
         set_state=set_state,
         distance=distance,
-        reached=lambda s, g: distance(s, g) < tolerance
-        and bool(np.all(np.abs(s[2:]) < speed_tolerance)),
+        reached=lambda s, g: (
+            distance(s, g) < tolerance and bool(np.all(np.abs(s[2:]) < speed_tolerance))
+        ),
         agent_pos=lambda s: tuple(fingertip(s)),
         observe=observe,
         position_names=("fingertip_x", "fingertip_y"),

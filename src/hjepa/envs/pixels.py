@@ -182,7 +182,7 @@ def _check_state_key(space: spaces.Space, state_key: str | None) -> str | None:
             f"state_key={state_key!r} needs a Dict observation space, got {type(space).__name__}"
         )
     if state_key not in space.spaces:
-        raise ConfigError(f"state_key {state_key!r} is not a key of the observations: {list(space)}")
+        raise ConfigError(f"state_key {state_key!r} is not an observation key: {list(space)}")
     return state_key
 
 
