@@ -1,6 +1,9 @@
 """The generic goal wrapper (hjepa.envs.goal_pixels) on a tiny env written here, its registration
 helper, and the user-style plug-ins of examples/ through `module:EnvId`."""
 
+import os
+import sys
+
 import gymnasium
 import numpy as np
 import pytest
@@ -10,6 +13,7 @@ from hjepa.envs.goal import env_facts
 from hjepa.envs.goal_pixels import GoalPixels, GoalSpec, register_goal_env
 from hjepa.envs.tasks import goal_tasks, task_set
 from hjepa.errors import ConfigError
+from hjepa.plugins import import_env_module
 
 TOLERANCE = 0.5
 
@@ -200,3 +204,17 @@ def test_reacher_plug_in_reaches_by_fingertip():
     env.reset(seed=0, options={"start": (*mirrored, 0.0, 0.0), "goal": task["goal"]})
     assert env.step(np.zeros(2, np.float32))[2]
     env.close()
+
+
+def test_plug_in_modules_are_found_in_the_working_directory(tmp_path, monkeypatch):
+    package = tmp_path / "cwd_plugins"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "line.py").write_text("LOADED = True\n")
+    monkeypatch.chdir(tmp_path)
+    kept = [p for p in sys.path if os.path.abspath(p or os.curdir) != str(tmp_path)]
+    monkeypatch.setattr(sys, "path", kept)  # as under the `hjepa` console script
+    assert import_env_module("cwd_plugins.line:Line-v0") == "Line-v0"
+    assert sys.modules["cwd_plugins.line"].LOADED and str(tmp_path) in sys.path
+    with pytest.raises(ConfigError, match="cannot import module 'cwd_plugins.nope'"):
+        import_env_module("cwd_plugins.nope:Line-v0")
