@@ -47,11 +47,11 @@ TOP_DOWN = {
 
 def fingertip(state) -> np.ndarray:
     """(x, y) of the fingertip, metres, of a state (q0, q1, ...)."""
-    q0, q1 = state[0], state[0] + state[1]
+    upper, lower = state[0], state[0] + state[1]  # the links' directions
     return np.array(
         [
-            LINKS[0] * np.cos(q0) + LINKS[1] * np.cos(q1),
-            LINKS[0] * np.sin(q0) + LINKS[1] * np.sin(q1),
+            LINKS[0] * np.cos(upper) + LINKS[1] * np.cos(lower),
+            LINKS[0] * np.sin(upper) + LINKS[1] * np.sin(lower),
         ]
     )
 
