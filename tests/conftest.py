@@ -1,8 +1,12 @@
+import os
+
 import pytest
 import torch
 
 from hjepa.config import load_config
 from tiny import TINY_IJEPA
+
+os.environ.setdefault("MUJOCO_GL", "egl")  # MuJoCo envs draw off-screen (read when mujoco loads)
 
 
 @pytest.fixture(autouse=True)

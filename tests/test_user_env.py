@@ -3,8 +3,11 @@ through the command line: collect -> train -> eval -> plan, with no launcher scr
 
 import json
 
+import gymnasium
+import numpy as np
 import pytest
 
+from fake_goal_env import sample_tasks
 from hjepa.cli import main
 
 ENV = "fake_goal_env:DotGoal-v0"  # Gymnasium's module:EnvId form: the module registers it
@@ -44,6 +47,18 @@ def train_on(tmp_path, env: str, name: str, *extra: str) -> int:
     )
 
 
+def random_successes(tasks: list[dict], max_steps: int) -> int:
+    env, rng, reached = gymnasium.make(ENV), np.random.default_rng(0), 0
+    for i, options in enumerate(tasks):
+        env.reset(seed=i, options=options)
+        for _ in range(max_steps):
+            _, _, terminated, _, _ = env.step(rng.uniform(-1, 1, 2).astype(np.float32))
+            if terminated:
+                reached += 1
+                break
+    return reached
+
+
 @pytest.fixture(scope="module")
 def dot_run(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("user_env")
@@ -68,6 +83,9 @@ def test_plan_runs_the_registered_task_set(dot_run, capsys):
     assert "distances in cells" in report
     summary = json.loads((out / "summary.json").read_text())
     assert summary["episodes"] == 6 and summary["units"] == "cells"
+    # the agent reaches goals a random policy does not, on the same tasks
+    assert summary["success_rate"] >= 4 / 6
+    assert random_successes(sample_tasks(6, 0, {}), max_steps=40) <= 1
     episodes = json.loads((out / "episodes.json").read_text())
     assert all(len(e["positions"]) == e["steps"] + 1 for e in episodes)
     assert (out / "trajectories.png").stat().st_size > 1000

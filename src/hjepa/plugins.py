@@ -4,11 +4,18 @@ Three ways in, all equivalent: `hjepa --import my_pkg COMMAND ...` (any command)
 group `hjepa.plugins` of an installed package (every entry point's module is imported when the
 CLI starts), and Gymnasium's own `my_pkg:MyEnv-v0` env ids (the module part is imported before
 the env is looked up, by Gymnasium and by hjepa's task-set registry).
+
+A module that cannot be imported from `sys.path` is looked for in the working directory too
+(which is then added to `sys.path`): the `hjepa` console script, unlike `python -m hjepa`, does
+not put the working directory on the path, and `hjepa train configs/x.yaml` with
+`env: examples.my_env:MyEnv-v0` should find `./examples/my_env.py` all the same.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 from importlib import metadata
 
 from hjepa.errors import ConfigError
@@ -42,4 +49,22 @@ def _import(module: str, source: str) -> None:
     try:
         importlib.import_module(module)
     except ImportError as exc:
+        if _missing_top_level(exc, module) and _add_working_directory():
+            _import(module, source)
+            return
         raise ConfigError(f"{source}: cannot import module {module!r} ({exc})") from exc
+
+
+def _missing_top_level(exc: ImportError, module: str) -> bool:
+    """Whether `exc` says the top-level package of `module` itself was not found."""
+    return isinstance(exc, ModuleNotFoundError) and exc.name == module.split(".")[0]
+
+
+def _add_working_directory() -> bool:
+    """Put the working directory on `sys.path`; False when it already is (nothing to retry)."""
+    cwd = os.getcwd()
+    if any(os.path.abspath(entry or os.curdir) == cwd for entry in sys.path):
+        return False
+    sys.path.append(cwd)
+    importlib.invalidate_caches()
+    return True

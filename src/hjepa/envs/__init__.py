@@ -10,8 +10,9 @@ This package knows nothing of models, planners or agents. Two entry points:
 Known ids: `hjepa/TwoRooms-v0` (fixed centre wall), `hjepa/TwoRoomsRandomWall-v0` (wall and door
 drawn per reset), `hjepa/Maze-v0` (3x3 rooms joined by doors).
 
-External envs (Gymnasium only, no vectorized simulator; `PIXEL_GOAL_REGISTRY`):
-`hjepa/PendulumGoal-v0`, Pendulum-v1 as a goal-reaching pixel env (`hjepa.envs.goal_pixels`).
+External envs (Gymnasium only, no vectorized simulator): `hjepa/PendulumGoal-v0`, Pendulum-v1 as
+a goal-reaching pixel env (`hjepa.envs.pendulum_goal`, registered on import). Any other Gymnasium
+env becomes one with a `GoalSpec` (`hjepa.envs.goal_pixels`; examples in `examples/`).
 """
 
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from functools import partial
 
 import gymnasium
 
-from hjepa.envs import goal_pixels, two_rooms  # noqa: F401 (goal_pixels registers its tasks)
+from hjepa.envs import pendulum_goal, two_rooms  # pendulum_goal registers its env and tasks
 from hjepa.envs.arena import ArenaSim
 from hjepa.envs.maze import MazeSim
 from hjepa.envs.tasks import register_tasks
@@ -35,10 +36,7 @@ SIM_REGISTRY: dict[str, tuple[Callable[..., ArenaSim], dict]] = {
     "hjepa/Maze-v0": (MazeSim, {}),
 }
 
-
-# Goal-reaching pixel envs over Gymnasium classic-control envs: env id -> entry point
-PENDULUM_GOAL_ID = "hjepa/PendulumGoal-v0"
-PIXEL_GOAL_REGISTRY: dict[str, str] = {PENDULUM_GOAL_ID: "hjepa.envs.goal_pixels:PendulumGoal"}
+PENDULUM_GOAL_ID = pendulum_goal.PENDULUM_ID
 
 
 def make_sim(env_id: str, num_envs: int = 1, **kwargs) -> ArenaSim:
@@ -51,7 +49,7 @@ def make_sim(env_id: str, num_envs: int = 1, **kwargs) -> ArenaSim:
 
 
 def _register_all() -> None:
-    """Register every id of SIM_REGISTRY and PIXEL_GOAL_REGISTRY with Gymnasium (idempotent)."""
+    """Register every id of SIM_REGISTRY with Gymnasium (idempotent)."""
     for env_id in SIM_REGISTRY:
         if env_id in gymnasium.registry:
             continue
@@ -61,11 +59,6 @@ def _register_all() -> None:
             kwargs={"sim_factory": env_id},
             max_episode_steps=MAX_EPISODE_STEPS,
         )
-    for env_id, entry_point in PIXEL_GOAL_REGISTRY.items():
-        if env_id not in gymnasium.registry:
-            gymnasium.register(
-                id=env_id, entry_point=entry_point, max_episode_steps=MAX_EPISODE_STEPS
-            )
 
 
 def _register_task_sets() -> None:
@@ -88,7 +81,6 @@ __all__ = [
     "MazeSim",
     "TwoRoomsSim",
     "SIM_REGISTRY",
-    "PIXEL_GOAL_REGISTRY",
     "PENDULUM_GOAL_ID",
     "make_sim",
     "MAX_EPISODE_STEPS",

@@ -1,9 +1,9 @@
 """The goal-env protocol: everything hjepa reads of a goal-reaching environment.
 
 Any Gymnasium env that follows it runs through `hjepa collect / train / eval / plan`; hjepa's
-own envs (`hjepa/TwoRooms-v0`, ...) and the pixel goal envs of `hjepa.envs.goal_pixels`
-(`hjepa/PendulumGoal-v0`, `hjepa/MountainCarGoal-v0`, `hjepa/ReacherGoal-v0`) follow it and
-nothing else. The contract:
+own envs (`hjepa/TwoRooms-v0`, ..., `hjepa/PendulumGoal-v0`) and any Gymnasium env wrapped by
+`hjepa.envs.goal_pixels.GoalPixels` with a `GoalSpec` (e.g. `examples/mountain_car_goal.py`,
+`examples/reacher_goal.py`) follow it and nothing else. The contract:
 
 - observations: uint8 images [C, H, W] (wrap a vector or Dict env in
   `hjepa.envs.pixels.PixelObservation`); actions: a bounded 1-d Box.

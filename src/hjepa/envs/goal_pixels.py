@@ -1,158 +1,207 @@
-"""Goal-reaching pixel environments over Gymnasium classic-control envs (Pendulum-v1).
+"""Any Gymnasium env as a goal-reaching pixel env: a `GoalSpec` says what its states and goals are.
 
-`PendulumGoal` (registered as `hjepa/PendulumGoal-v0`, truncated at 200 steps) is Gymnasium's
-`Pendulum-v1` seen through the pixel adapter (`PixelObservation`): observations are uint8
-[2, 64, 64], two stacked grayscale frames (oldest first, so the swing's velocity is visible),
-actions are the torque normalized to [-1, 1] (the env's [-2, 2] N m). Protocol:
+To run an env hjepa does not ship through `hjepa collect / train / eval / plan`, write a
+`GoalSpec` for it (a handful of functions over the env's settable state), wrap the env in
+`GoalPixels` and register the id with its task set:
 
-- `reset(options={"start": (theta, theta_dot), "goal": (theta_g, theta_dot_g)})` sets the
-  pendulum's state (theta = 0 is upright, radians, counter-clockwise; theta_dot in rad/s, at most
-  8 in magnitude, the env's speed limit). Without "start" the env draws its own (theta uniform
-  in [-pi, pi], theta_dot uniform in [-1, 1]). Options may hold only these two keys.
-- with a goal, `info["goal_obs"]` is the observation of the goal state (its frame rendered with
-  the goal state set, repeated `frame_stack` times, as a reset there would give; the true state
-  is restored afterwards), `info["goal"]` the goal state and `info["distance"]` the distance.
-- distance: the wrapped angle difference |theta - theta_g| in [0, pi]. Every step reports
-  `terminated=True` when the distance is below `tolerance` (0.2 rad) *and* the pendulum is
-  nearly still there, |theta_dot| < `speed_tolerance` (1 rad/s), as in the goal image (two equal
-  frames): swinging through the goal angle does not count. Reward = minus the distance.
-- without a goal: the env's own reward, never terminated (data collection).
-- `info["agent_pos"]`: (theta wrapped to [-pi, pi), theta_dot), the phase-space point that
-  trajectory plots draw (as the arenas' agent position);
-- `info["state"]`: float32 (cos theta, sin theta, theta_dot), the env's vector observation;
-  `state_names` names its columns.
+    SPEC = GoalSpec(goal_names=("position", "velocity"), state_names=("position", "velocity"),
+                    get_state=..., set_state=..., distance=..., reached=..., agent_pos=...)
 
-Rendering: the pendulum is drawn at `render_size` (128) pixels, then area-averaged to 64, and
-Pendulum's torque arrow is hidden, so frames show the pendulum alone (goal images carry no
-torque either). The wrapped env always renders `rgb_array` frames for the observations;
-`render()` returns the latest frame (uint8 [render_size, render_size, 3]) when the env was made
-with `render_mode="rgb_array"`, and None with `render_mode=None`.
+    def make(render_mode=None):
+        car = Continuous_MountainCarEnv(render_mode="rgb_array")
+        return GoalPixels(car, SPEC, render_mode, size=64, grayscale=True, frame_stack=2)
+
+    register_goal_env("MountainCarGoal-v0", make, sample_tasks, "one line: tasks + success")
+
+(`examples/mountain_car_goal.py` and `examples/reacher_goal.py` in the repository are complete
+plug-ins; `hjepa.envs.pendulum_goal` is hjepa's own.) The wrapped env must render `rgb_array`
+frames; `GoalPixels` puts `hjepa.envs.pixels.PixelObservation` over it (keyword arguments go
+there: size, grayscale, frame_stack, action_repeat, camera) and follows the goal-env protocol
+(`hjepa.envs.goal`):
+
+- `reset(options={"start": s, "goal": g})`, both optional, both states in the order of the spec's
+  `goal_names`, checked (shape, finite, the spec's own `check`): the env resets as it likes, then
+  is put in `s` (before its first frame is drawn). With a goal, the reset info carries
+  `"goal"`, `"goal_pos"` (`agent_pos(g)`), `"goal_obs"` (`render_state(g)`) and `"distance"`.
+- `step`: with a goal, reward = minus the distance, `terminated` exactly when
+  `reached(state, goal)`, and an episode the wrapped env ends by itself without reaching the
+  goal is `truncated` (over, not a success); without a goal, the env's own reward and ends.
+- every info: `"state"` = `observe(state)` (float32, columns `state_names`), `"agent_pos"`, and
+  with a goal `"distance"` (in `units`).
+- `render_state(state)`: sets the state, draws the observation through the pixel adapter's
+  public `render_observation()` (as a reset there would show it), then restores the state.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import gymnasium
 import numpy as np
-from gymnasium.envs.classic_control.pendulum import PendulumEnv
 
 from hjepa.envs.pixels import PixelObservation
 from hjepa.envs.tasks import PlotPlane, register_tasks
 from hjepa.errors import ConfigError
 
-TOLERANCE = 0.2  # rad
-SPEED_TOLERANCE = 1.0  # rad/s
-RENDER_SIZE = 128
 OPTION_KEYS = ("start", "goal")
+MAX_EPISODE_STEPS = 200
 
 
-def angle_difference(a, b):
-    """Wrapped difference a - b of angles, in [-pi, pi)."""
-    return (np.asarray(a) - np.asarray(b) + np.pi) % (2 * np.pi) - np.pi
+@dataclass(frozen=True)
+class GoalSpec:
+    """What a goal-reaching task is on one env. A *state* is the env's settable state: float64
+    numbers named by `goal_names` (starts and goals are states too).
+
+    - `get_state(env) -> state` and `set_state(env, state)` read and write it on the unwrapped
+      env (setting must be visible to the env's next `render()`);
+    - `distance(state, goal) -> float` in `units`; `reached(state, goal) -> bool`: success;
+    - `agent_pos(state) -> (x, y)`: where trajectory plots draw the agent;
+    - `observe(state) -> vector`: the probed `info["state"]`, columns `state_names`
+      (default: the state itself); `position_names`: the columns of it that locate the agent;
+    - `check(state) -> str | None`: what is wrong with a start or goal (e.g. a speed beyond
+      the env's limit), or None when it is fine.
+    """
+
+    goal_names: tuple[str, ...]
+    state_names: tuple[str, ...]
+    get_state: Callable[[gymnasium.Env], np.ndarray]
+    set_state: Callable[[gymnasium.Env, np.ndarray], None]
+    distance: Callable[[np.ndarray, np.ndarray], float]
+    reached: Callable[[np.ndarray, np.ndarray], bool]
+    agent_pos: Callable[[np.ndarray], tuple[float, float]]
+    observe: Callable[[np.ndarray], np.ndarray] | None = None
+    position_names: tuple[str, ...] = ()
+    units: str = "units"
+    check: Callable[[np.ndarray], str | None] | None = None
+
+    def check_state(self, value, name: str) -> np.ndarray:
+        """`value` as a state (float64 [len(goal_names)]); ConfigError naming `name` if not."""
+        try:
+            state = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            state = None
+        if state is None or state.shape != (len(self.goal_names),):
+            raise ConfigError(f"{name}: expected a state {self.goal_names}, got {value!r}")
+        if not np.isfinite(state).all():
+            raise ConfigError(f"{name}: state must be finite, got {value!r}")
+        problem = self.check(state) if self.check is not None else None
+        if problem:
+            raise ConfigError(f"{name}: {problem}")
+        return state
 
 
-class _SetState(gymnasium.Wrapper):
-    """Below the pixel adapter: puts the pendulum in `options["start"]` on reset (before the
-    first frame is rendered) and hides the torque arrow after every step."""
+class _StartState(gymnasium.Wrapper):
+    """Below the pixel adapter: after the env's own reset, puts it in `options["start"]`, so the
+    first frame already shows the start."""
+
+    def __init__(self, env: gymnasium.Env, goal_spec: GoalSpec):
+        super().__init__(env)
+        self.goal_spec = goal_spec
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        start = (options or {}).get("start")
         obs, info = self.env.reset(seed=seed)
+        start = (options or {}).get("start")
         if start is not None:
-            self.env.unwrapped.state = np.array(start, dtype=np.float64)
-            obs = self.env.unwrapped._get_obs()
+            self.goal_spec.set_state(self.env.unwrapped, start)
         return obs, info
 
-    def step(self, action):
-        result = self.env.step(action)
-        self.env.unwrapped.last_u = None  # Pendulum draws the last torque as an arrow
-        return result
 
-
-class PendulumGoal(gymnasium.Wrapper):
-    """Pendulum-v1 as a goal-reaching pixel env (protocol in the module docstring)."""
-
-    state_names = ("cos_theta", "sin_theta", "theta_dot")
+class GoalPixels(gymnasium.Wrapper):
+    """`env` (rendering `rgb_array` frames) as a goal-reaching pixel env described by
+    `goal_spec` (module docstring). `render_mode`: what this env's `render()` gives (None or
+    "rgb_array", the wrapped env's latest frame); `pixel_options` go to `PixelObservation`."""
 
     def __init__(
         self,
+        env: gymnasium.Env,
+        goal_spec: GoalSpec,
         render_mode: str | None = None,
-        size: int = 64,
-        frame_stack: int = 2,
-        tolerance: float = TOLERANCE,
-        speed_tolerance: float = SPEED_TOLERANCE,
-        render_size: int = RENDER_SIZE,
+        **pixel_options,
     ):
         if render_mode not in (None, "rgb_array"):
             raise ConfigError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        if not (float(tolerance) > 0 and float(speed_tolerance) > 0):
-            raise ConfigError(f"tolerances must be positive, got {tolerance}, {speed_tolerance}")
-        if int(render_size) < int(size):
-            raise ConfigError(f"render_size ({render_size}) must be at least size ({size})")
-        pendulum = PendulumEnv(render_mode="rgb_array")
-        pendulum.screen_dim = int(render_size)  # read by Pendulum's renderer
-        pixels = PixelObservation(
-            _SetState(pendulum), size, grayscale=True, frame_stack=frame_stack
-        )
+        if not isinstance(goal_spec, GoalSpec):
+            raise ConfigError(f"goal_spec must be a GoalSpec, got {type(goal_spec).__name__}")
+        pixels = PixelObservation(_StartState(env, goal_spec), **pixel_options)
         super().__init__(pixels)
+        self.pixels = pixels
+        self.goal_spec = goal_spec
         self._render_mode = render_mode
-        self.tolerance, self.speed_tolerance = float(tolerance), float(speed_tolerance)
         self.goal: np.ndarray | None = None
 
     @property
     def render_mode(self) -> str | None:
         return self._render_mode
 
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(self.goal_spec.state_names)
+
+    @property
+    def position_names(self) -> tuple[str, ...]:
+        return tuple(self.goal_spec.position_names)
+
+    @property
+    def layout_names(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def units(self) -> str:
+        return self.goal_spec.units
+
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        """Start an episode; options "start" and "goal" as (theta, theta_dot)."""
+        """Start an episode; options "start" and "goal" (states), both optional."""
         start, goal = self._parse_options(options)
         obs, info = self.env.reset(seed=seed, options={"start": start})
         self.goal = goal
-        info["agent_pos"] = self.phase_point()
+        info = self._with_facts(info)
         if goal is not None:
             info["goal"] = tuple(float(v) for v in goal)
-            info["goal_pos"] = (float(angle_difference(goal[0], 0.0)), float(goal[1]))
-            info["goal_obs"] = self._goal_obs(goal)
-            info["distance"] = self.distance()
+            info["goal_pos"] = _point(self.goal_spec.agent_pos(goal))
+            info["goal_obs"] = self.render_state(goal)
         return obs, info
 
     def step(self, action):
-        """Apply a normalized torque in [-1, 1]: (obs, reward, terminated, truncated, info)."""
+        """(obs, reward, terminated, truncated, info); with a goal, terminated = reached."""
         obs, reward, terminated, truncated, info = self.env.step(action)
-        info["agent_pos"] = self.phase_point()
+        info = self._with_facts(info)
         if self.goal is not None:
-            info["distance"] = self.distance()
-            still = abs(float(self.unwrapped.state[1])) < self.speed_tolerance
+            ended = terminated or truncated
             reward = -info["distance"]
-            terminated = info["distance"] < self.tolerance and still
+            terminated = bool(self.goal_spec.reached(self.state(), self.goal))
+            truncated = truncated or (ended and not terminated)
         return obs, float(reward), bool(terminated), bool(truncated), info
 
     def render(self):
-        """The latest rgb frame uint8 [render_size, render_size, 3], or None without a mode."""
+        """The wrapped env's latest frame with `render_mode="rgb_array"`, else None."""
         if self._render_mode != "rgb_array":
             return None
         return self.env.render()
 
-    def phase_point(self) -> tuple[float, float]:
-        """(theta wrapped to [-pi, pi), theta_dot): where trajectory plots draw the pendulum."""
-        theta, theta_dot = self.unwrapped.state
-        return float(angle_difference(theta, 0.0)), float(theta_dot)
+    def state(self) -> np.ndarray:
+        """The env's current state (`goal_names` columns)."""
+        return np.asarray(self.goal_spec.get_state(self.unwrapped), dtype=np.float64)
 
-    def distance(self) -> float:
-        """Wrapped angle distance (rad) from the pendulum to the goal; velocity ignored."""
-        if self.goal is None:
-            raise ConfigError("no goal: reset with options={'goal': (theta, theta_dot)}")
-        return float(abs(angle_difference(self.unwrapped.state[0], self.goal[0])))
-
-    def _goal_obs(self, goal: np.ndarray) -> np.ndarray:
-        """The observation a reset at `goal` would give; the pendulum's state is restored."""
-        pendulum, pixels = self.unwrapped, self.env
-        saved = np.array(pendulum.state, copy=True)
+    def render_state(self, state) -> np.ndarray:
+        """The observation a reset in `state` would give; the running episode is untouched."""
+        state = self.goal_spec.check_state(state, "render_state")
+        saved = self.state().copy()
         try:
-            pendulum.state = goal.copy()
-            frame = pixels._frame()  # the adapter's own rendering: same pipeline as observations
+            self.goal_spec.set_state(self.unwrapped, state)
+            return self.pixels.render_observation()
         finally:
-            pendulum.state = saved
-        return np.concatenate([frame] * pixels.frame_stack, axis=0)
+            self.goal_spec.set_state(self.unwrapped, saved)
+
+    def _with_facts(self, info: dict) -> dict:
+        state = self.state()
+        observe = self.goal_spec.observe
+        vector = state if observe is None else observe(state)
+        info = {**info, "state": np.asarray(vector, dtype=np.float32).reshape(-1)}
+        info["agent_pos"] = _point(self.goal_spec.agent_pos(state))
+        if self.goal is not None:
+            info["distance"] = float(self.goal_spec.distance(state, self.goal))
+        return info
 
     def _parse_options(self, options) -> tuple[np.ndarray | None, np.ndarray | None]:
         if options is None:
@@ -162,61 +211,34 @@ class PendulumGoal(gymnasium.Wrapper):
         unknown = sorted(set(options) - set(OPTION_KEYS))
         if unknown:
             raise ConfigError(f"options: unknown keys {unknown}; known: {list(OPTION_KEYS)}")
-        return tuple(self._check_state(options.get(key), key) for key in OPTION_KEYS)
-
-    def _check_state(self, value, name: str) -> np.ndarray | None:
-        if value is None:
-            return None
-        try:
-            state = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            state = None
-        if state is None or state.shape != (2,) or not np.isfinite(state).all():
-            raise ConfigError(
-                f"options[{name!r}]: expected finite (theta, theta_dot), got {value!r}"
-            )
-        max_speed = self.unwrapped.max_speed
-        if abs(state[1]) > max_speed:
-            raise ConfigError(
-                f"options[{name!r}]: theta_dot {state[1]} exceeds the speed limit {max_speed}"
-            )
-        return state
+        return tuple(
+            None if options.get(key) is None else self.goal_spec.check_state(options[key], key)
+            for key in OPTION_KEYS
+        )
 
 
-# -- the goal-reaching task set of hjepa/PendulumGoal-v0
-
-PENDULUM_ID = "hjepa/PendulumGoal-v0"
-MIN_GAP = 1.0  # rad, between start and goal angles
-TASK_PROTOCOL = (
-    "start angle uniform, start velocity uniform in [-1, 1] rad/s; goal angle >= 1 rad from the "
-    "start, velocity 0; success = within 0.2 rad of the goal angle at under 1 rad/s"
-)
+def _point(xy) -> tuple[float, float]:
+    x, y = xy
+    return float(x), float(y)
 
 
-def sample_tasks(episodes: int, seed: int, env_kwargs: dict) -> list[dict]:
-    """`episodes` options {"start": (theta, theta_dot), "goal": (theta_g, 0.0)}: the start as
-    Pendulum-v1 draws it, the goal angle uniform over the angles at least `MIN_GAP` (wrapped)
-    from the start angle."""
-    rng = np.random.default_rng(seed)
-    tasks = []
-    for _ in range(episodes):
-        theta = rng.uniform(-np.pi, np.pi)
-        theta_dot = rng.uniform(-1.0, 1.0)
-        offset = rng.uniform(MIN_GAP, 2 * np.pi - MIN_GAP)
-        goal = (theta + offset + np.pi) % (2 * np.pi) - np.pi
-        tasks.append({"start": (float(theta), float(theta_dot)), "goal": (float(goal), 0.0)})
-    return tasks
-
-
-register_tasks(
-    PENDULUM_ID,
-    sample_tasks,
-    TASK_PROTOCOL,
-    PlotPlane(
-        xlim=(-np.pi, np.pi),
-        ylim=(-8.0, 8.0),
-        xlabel="theta (rad, 0 = up)",
-        ylabel="theta_dot (rad/s)",
-        wraps=2 * np.pi,
-    ),
-)
+def register_goal_env(
+    env_id: str,
+    entry_point: str | Callable[..., gymnasium.Env],
+    sample: Callable[[int, int, dict], list[dict]],
+    protocol: str,
+    plane: PlotPlane | None = None,
+    max_episode_steps: int = MAX_EPISODE_STEPS,
+    **kwargs,
+) -> None:
+    """Register `env_id` with Gymnasium (unless it already is; episodes truncated at
+    `max_episode_steps`, `kwargs` passed to `entry_point`) and its task set
+    (`hjepa.envs.tasks.register_tasks`) in one call: what a plug-in module does on import."""
+    if env_id not in gymnasium.registry:
+        gymnasium.register(
+            id=env_id,
+            entry_point=entry_point,
+            max_episode_steps=int(max_episode_steps),
+            kwargs=kwargs,
+        )
+    register_tasks(env_id, sample, protocol, plane)

@@ -65,10 +65,10 @@ def evaluate_agent(configurator, out_dir: str | Path, mode: int | None = None, g
     summary = summarize(episodes, agent)
     summary["planner"] = cfg.planner.kind if agent.actor.mode == 2 else "mode-1 policy"
     summary["critic_data"] = describe_critic_data(configurator)
-    (out_dir / "episodes.json").write_text(json.dumps(episodes) + "\n")
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     facts = env_facts(env)
     summary["units"] = facts.units
+    (out_dir / "episodes.json").write_text(json.dumps(episodes) + "\n")
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     plane = task_set(configurator.env_id).plane
     labels = facts.position_names or ("agent_pos[0]", "agent_pos[1]")
     plot_trajectories(episodes[:16], out_dir / "trajectories.png", plane, labels)
