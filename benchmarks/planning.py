@@ -135,7 +135,10 @@ def main_table(episodes: int, walls: list[str], variants: list[str]) -> None:
             rows_to_run.append((f"MPPI + critic, {label}", {model: override for model in walls}))
     if "threads" in variants and "fixed wall" in walls:
         rows_to_run.append(("MPPI + critic, 2 threads", {"fixed wall": ["task.threads=2"]}))
-    load_note = f" Load average (1 min) when the table started: {os.getloadavg()[0]:.2f}."
+    load_note = (
+        f" Load average (1 min) when the table started: {os.getloadavg()[0]:.2f} (near 0 on an "
+        f"idle machine; latencies measured under load are not comparable)."
+    )
     rows = []
     for label, overrides in rows_to_run:
         for model in walls:
@@ -145,7 +148,7 @@ def main_table(episodes: int, walls: list[str], variants: list[str]) -> None:
 
 
 NOTES = (
-    "2 CPU cores, fp32, one episode at a time, nothing else running; the agent acts with 1 "
+    "2 CPU cores, fp32, one episode at a time; the agent acts with 1 "
     "torch thread unless a row says otherwise (`task.threads`). Start and goal in "
     "different rooms, 200-step budget, success = within 4.5 px of the goal; the same seeded "
     "episodes in every row. Reports: `runs/benchmarks/<model>/plan/<agent>/report.md`."
