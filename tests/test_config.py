@@ -44,3 +44,14 @@ def test_saved_config_round_trips(tmp_path):
     cfg = load_config("configs/ijepa_shapes.yaml", ["train.seed=7"])
     save_config(cfg, tmp_path / "config.yaml")
     assert load_config(tmp_path / "config.yaml") == cfg
+
+
+def test_shipped_presets_load_from_any_working_directory(tmp_path, monkeypatch):
+    here = load_config("configs/two_rooms.yaml")
+    monkeypatch.chdir(tmp_path)
+    assert load_config("configs/two_rooms.yaml") == here
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "two_rooms.yaml").write_text("train:\n  name: mine\n")
+    assert load_config("configs/two_rooms.yaml").train.name == "mine"  # a local file wins
+    with pytest.raises(ConfigError, match="not found: configs/nope.yaml"):
+        load_config("configs/nope.yaml")

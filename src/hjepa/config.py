@@ -16,6 +16,8 @@ import yaml
 
 from hjepa.errors import ConfigError
 
+PRESETS = Path(__file__).resolve().parent / "configs"  # the presets shipped with hjepa
+
 
 @dataclass
 class DataConfig:
@@ -157,9 +159,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] = (), root=
     `root` is the top-level dataclass (default `Config`, the training config)."""
     tree = {}
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file not found: {path}")
+        path = resolve_preset(path)
         tree = yaml.safe_load(path.read_text()) or {}
         if not isinstance(tree, dict):
             raise ConfigError(f"{path}: expected a mapping of sections at the top level")
@@ -167,6 +167,19 @@ def load_config(path: str | Path | None = None, overrides: list[str] = (), root=
         key, value = _split_override(item)
         _set_dotted(tree, key, value)
     return from_dict(tree, root)
+
+
+def resolve_preset(path: str | Path) -> Path:
+    """`path` if the file exists, else the preset of that file name shipped with hjepa
+    (`hjepa/configs/`, the repository's `configs/`), so `configs/two_rooms.yaml` works from any
+    working directory; ConfigError naming both places when neither exists."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    shipped = PRESETS / path.name
+    if path.parent.name in ("configs", "") and shipped.is_file():
+        return shipped
+    raise ConfigError(f"config file not found: {path} (nor a preset of that name in {PRESETS})")
 
 
 def from_dict(tree: dict, root=None):

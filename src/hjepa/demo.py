@@ -5,12 +5,9 @@ goals in the other room with the six-module agent -> print success and latency; 
 in `<run_dir>/<name>/` (the world model's run folder, `plan/report.md` for the agent).
 """
 
-from pathlib import Path
-
 from hjepa.agent.config import AgentConfig
 from hjepa.agent.configurator import Configurator
 from hjepa.config import load_config
-from hjepa.errors import ConfigError
 from hjepa.eval.planning import evaluate_agent
 from hjepa.train.trainer import train
 
@@ -41,9 +38,6 @@ def run_demo(
     presets: tuple[str, str] = (WORLD_PRESET, AGENT_PRESET),
 ) -> dict:
     """Train and evaluate; returns the planning summary (see `evaluate_agent`)."""
-    for preset in presets:
-        if not Path(preset).is_file():
-            raise ConfigError(f"preset {preset} not found: run from the repository root")
     world = [f"train.run_dir={run_dir}", f"train.name={name}", *(SMOKE_WORLD if smoke else [])]
     cfg = load_config(presets[0], world)
     print(f"[1/2] world model: collect {cfg.data.episodes} episodes, train {cfg.train.steps} steps")
