@@ -4,11 +4,12 @@ MountainCarContinuous-v0 (`examples/mountain_car_goal.py`) and MuJoCo's Reacher-
 (`examples/reacher_goal.py`, needs `hjepa[mujoco]`).
 
     python benchmarks/external.py [--only pendulum|mountain_car|reacher] [--episodes N]
-                                  [--threads K] [--smoke]
+                                  [--threads K] [--smoke] [--reuse]
 
 Per env (run from the repository root):
 
-1. World model: `configs/<env>.yaml` (its store is deleted first, so collection is timed too),
+1. World model: `configs/<env>.yaml` (its store is deleted first, so collection is timed too;
+   `--reuse` plans with the run and probe numbers a previous benchmark left, times n/a),
    probed on held-out episodes: MLP-probe RMSE of every state column, and of the env's position
    columns after a 16-step open-loop rollout (`hjepa.eval.world_model`).
 2. Agent (`configs/agent_<env>.yaml`): MPPI + critic on N seeded tasks (default 100) of the
@@ -23,6 +24,7 @@ tiny sizes that only check the pipeline, tables `..._smoke`).
 """
 
 import argparse
+import json
 import sys
 from dataclasses import dataclass
 
@@ -37,7 +39,7 @@ from hjepa.config import load_config
 from hjepa.envs.tasks import goal_tasks, task_set
 from hjepa.eval.planning import evaluate_agent, wilson_interval
 from hjepa.eval.world_model import evaluate_run
-from world_model import train_from_nothing
+from world_model import RUNS, train_from_nothing
 
 sys.path.insert(0, str(ROOT))  # the plug-in modules of examples/
 
@@ -99,13 +101,25 @@ def train_world_model(bench: Bench, overrides: list[str], windows: int) -> tuple
     """Collect, train and probe the env's world model; (run folder, its numbers)."""
     _, result, collect_s, train_s = train_from_nothing(bench.world, overrides)
     ev = evaluate_run(result.run_dir, windows)
+    return result.run_dir, world_numbers(ev, collect_s, train_s, len(result.collapse_steps))
+
+
+def reuse_world_model(bench: Bench, overrides: list[str]) -> tuple[object, dict]:
+    """The run and probe numbers a previous benchmark left (`--reuse`); its times are unknown."""
+    run = RUNS / load_config(bench.world, overrides).train.name
+    ev = json.loads((run / "eval" / "eval.json").read_text())
+    collapses = json.loads((run / "summary.json").read_text())["collapse_warnings_at_steps"]
+    return run, world_numbers(ev, float("nan"), float("nan"), len(collapses))
+
+
+def world_numbers(ev: dict, collect_s: float, train_s: float, collapses: int) -> dict:
     probe = ev["probe_rmse"]["mlp"]
-    return result.run_dir, {
+    return {
         "collect s": collect_s,
         "train s": train_s,
         **{f"MLP probe RMSE {name}": probe[name] for name in probe},
-        "16-step rollout position RMSE": ev["rollout_position_rmse_px"][-1],
-        "collapse warnings": len(result.collapse_steps),
+        "16-step rollout position RMSE": ev["rollout_position_rmse"][-1],
+        "collapse warnings": collapses,
     }
 
 
@@ -171,7 +185,7 @@ def _uniform(rng, space) -> np.ndarray:
     return rng.uniform(space.low, space.high).astype(space.dtype)
 
 
-def run_bench(bench: Bench, episodes: int, smoke: bool, threads: int | None) -> None:
+def run_bench(bench: Bench, episodes: int, smoke: bool, threads: int | None, reuse: bool) -> None:
     """World model, agents and baselines of one env; the table is saved after every row."""
     world = [f"train.name={bench.name}{'_smoke' if smoke else ''}"]
     world += SMOKE_WORLD if smoke else []
@@ -179,7 +193,10 @@ def run_bench(bench: Bench, episodes: int, smoke: bool, threads: int | None) -> 
     agent = SMOKE_AGENT if smoke else []
     env_id = load_config(bench.world, []).data.env
     max_steps = load_config(bench.agent, agent, root=AgentConfig).task.max_steps
-    run, model = train_world_model(bench, world, windows=60 if smoke else 1000)
+    if reuse:
+        run, model = reuse_world_model(bench, world)
+    else:
+        run, model = train_world_model(bench, world, windows=60 if smoke else 1000)
     name = f"{bench.table}_smoke" if smoke else bench.table
     agents = [("MPPI + critic", [])]
     if bench.latent_energy_row:
@@ -213,12 +230,15 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, help="tasks per row (default 100; smoke 3)")
     parser.add_argument("--threads", type=int, help="torch threads, training included")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the pipeline")
+    parser.add_argument(
+        "--reuse", action="store_true", help="plan with the world model a previous run left"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     episodes = args.episodes or (3 if args.smoke else 100)
     for key in args.only or BENCHES:
-        run_bench(BENCHES[key], episodes, args.smoke, args.threads)
+        run_bench(BENCHES[key], episodes, args.smoke, args.threads, args.reuse)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,9 @@ repository root. MuJoCo draws off-screen through EGL (`MUJOCO_GL=egl`, set here 
 environment already chose a backend).
 
 - observations: uint8 [2, 64, 64], two stacked grayscale frames seen from straight above (the
-  arm's reach fills the frame), oldest first; actions: the two joint torques in [-1, 1].
+  arm's reach fills the frame), oldest first; actions: the two joint torques in [-1, 1], scaled
+  by `torque_scale` (0.3: uniform random torques then move the joints at about 3 rad/s, median,
+  instead of 10 at Reacher's full torque, a speed two frames 0.02 s apart still show).
 - states (q0, q1, q0_dot, q1_dot): joint angles (rad) and speeds (rad/s). A goal is a joint
   configuration at rest; its fingertip position is the target. Reacher's red target ball is
   hidden, so the goal image shows the arm at the goal and nothing else. Without a "start" the
@@ -34,6 +36,7 @@ ENV_ID = "ReacherGoal-v0"
 LINKS = (0.1, 0.11)  # m: shoulder to elbow, elbow to fingertip
 TOLERANCE = 0.02  # m
 SPEED_TOLERANCE = 1.0  # rad/s
+TORQUE_SCALE = 0.3  # of Reacher's motors (gear 200) per unit of action
 ELBOW_RANGE = 2.8  # rad, inside the joint's limit of 3
 MIN_GAP = 0.1  # m between start and goal fingertips
 TOP_DOWN = {
@@ -59,7 +62,8 @@ def fingertip(state) -> np.ndarray:
 class OpenReacher(ReacherEnv):
     """Reacher with its target hidden, starting anywhere at rest (module docstring)."""
 
-    def __init__(self, render_size: int = 128):
+    def __init__(self, render_size: int = 128, torque_scale: float = 1.0):
+        self.torque_scale = torque_scale
         super().__init__(
             render_mode="rgb_array",
             width=render_size,
@@ -67,6 +71,9 @@ class OpenReacher(ReacherEnv):
             default_camera_config=TOP_DOWN,
         )
         self.model.geom_rgba[self.model.geom("target").id, 3] = 0.0
+
+    def step(self, action):
+        return super().step(self.torque_scale * np.asarray(action))
 
     def reset_model(self):
         qpos = self.init_qpos.copy()
@@ -125,18 +132,19 @@ def make_reacher_goal(
     tolerance: float = TOLERANCE,
     speed_tolerance: float = SPEED_TOLERANCE,
     render_size: int = 128,
+    torque_scale: float = TORQUE_SCALE,
 ) -> GoalPixels:
     """The goal env (module docstring)."""
     spec = reacher_spec(float(tolerance), float(speed_tolerance))
     pixels = {"size": 64, "grayscale": True, "frame_stack": 2}
-    return GoalPixels(OpenReacher(render_size), spec, render_mode, **pixels)
+    return GoalPixels(OpenReacher(render_size, float(torque_scale)), spec, render_mode, **pixels)
 
 
 PROTOCOL = (
     f"start at rest anywhere (q0 uniform, |q1| <= {ELBOW_RANGE}); goal: a joint configuration "
     f"drawn the same way whose fingertip is >= {MIN_GAP} m from the start's; success = fingertip "
     f"within {TOLERANCE} m of the goal's with both joints under {SPEED_TOLERANCE} rad/s, "
-    "200 steps"
+    f"torques {TORQUE_SCALE} x Reacher's, 200 steps"
 )
 
 

@@ -206,6 +206,20 @@ def test_reacher_plug_in_reaches_by_fingertip():
     env.close()
 
 
+def test_reacher_torque_scale_slows_the_arm_in_proportion():
+    pytest.importorskip("mujoco", reason="mujoco missing: install hjepa[mujoco]")
+    env_id = "examples.reacher_goal:ReacherGoal-v0"
+    (task,) = goal_tasks(env_id, 1, seed=0)
+    speeds = {}
+    for scale in (1.0, 0.3):
+        env = gymnasium.make(env_id, torque_scale=scale)
+        env.reset(seed=0, options=task)
+        speeds[scale] = env.step(np.ones(2, np.float32))[4]["state"][6:]  # one step from rest
+        env.close()
+    assert np.all(np.abs(speeds[1.0]) > 1.0)
+    np.testing.assert_allclose(speeds[0.3], 0.3 * speeds[1.0], rtol=0.05)
+
+
 def test_plug_in_modules_are_found_in_the_working_directory(tmp_path, monkeypatch):
     package = tmp_path / "cwd_plugins"
     package.mkdir()
