@@ -82,7 +82,8 @@ def test_module_env_id_collects_and_records_the_env_facts(tmp_path, monkeypatch)
     actions = store.episode(0)["actions"][:-1]
     assert np.abs(actions).max() <= 2.45 and np.abs(actions).max() > 1.0  # uniform in the Box
     pendulum = run(tmp_path / "pendulum", episodes=1)
-    assert pendulum.facts == EnvFacts(("cos_theta", "sin_theta", "theta_dot"))
+    names = ("cos_theta", "sin_theta", "theta_dot")
+    assert pendulum.facts == EnvFacts(names, names[:2], (), "rad")
     with pytest.raises(ConfigError, match="cannot import module 'no_such_plugin'"):
         collect("no_such_plugin:Env-v0", tmp_path / "missing", 1, 2, progress=False)
 
