@@ -103,7 +103,8 @@ def test_eval_without_states_says_it_cannot_probe(tmp_path, capsys):
 
 
 def test_plan_without_a_task_set_fails_before_any_training(tmp_path, capsys):
-    assert train_on(tmp_path, "hjepa/Maze-v0", "maze", "train.steps=2", "data.channels=2") == 0
+    maze = ["train.steps=2", "data.channels=2", "data.image_size=64"]
+    assert train_on(tmp_path, "hjepa/Maze-v0", "maze", *maze) == 0
     assert main(["plan", str(tmp_path / "maze")]) == 2
     err = capsys.readouterr().err
     assert "no task set for env 'hjepa/Maze-v0'" in err and "register_tasks" in err
