@@ -114,3 +114,15 @@ def test_plan_without_a_task_set_fails_before_any_training(tmp_path, capsys):
 def test_unknown_plugin_is_one_clear_line(capsys):
     assert main(["--import", "no_such_plugin", "info"]) == 2
     assert "cannot import module 'no_such_plugin'" in capsys.readouterr().err
+
+
+def test_hjepa_and_user_envs_follow_the_protocol():
+    from hjepa.envs.goal import GoalEnv
+
+    for env_id in (ENV, "hjepa/TwoRooms-v0", "hjepa/PendulumGoal-v0"):
+        layer, layers = gymnasium.make(env_id), []
+        while layer is not None:  # the protocol's layer may sit under Gymnasium's wrappers
+            layers.append(layer)
+            layer = getattr(layer, "env", None)
+        assert any(isinstance(layer, GoalEnv) for layer in layers), env_id
+        assert not isinstance(gymnasium.make("hjepa/Maze-v0").unwrapped.sim, GoalEnv)
