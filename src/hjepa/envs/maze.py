@@ -3,8 +3,8 @@
 Geometry (default 3 x 3 rooms in a 64 px image, the same image size as TwoRooms so encoders are
 shared): walls are `WALL_PX` = 4 px thick, rooms are square with side
 `room_px = (size - (n + 1) * WALL_PX) // n` for n = max(R, C) (16 px by default), and the grid is
-centred in the image, everything outside it being wall. A door is a `DOOR_PX` = 8 px gap centred
-on the wall segment between two neighbouring rooms. Coordinates as in `hjepa.envs.arena`.
+centred in the image, everything outside it being wall. A door is a `door_px` (default `DOOR_PX`
+= 8) px gap centred on the wall segment between two neighbouring rooms. Coordinates as in `hjepa.envs.arena`.
 
 Layouts come from a seed (a random spanning tree over the rooms, so every room is reachable,
 plus `extra_doors` random extra doors that create loops) or from a text map. The text map has
@@ -19,8 +19,8 @@ vertical wall, a space where a wall would be is a door, and room cells are two s
     |        |
     +--+--+--+
 
-The outer border must be closed. Trailing spaces may be omitted; a bad map raises ConfigError
-naming the 1-based line and column. States are (x, y, room_row, room_col), where the room of a
+The outer border must be closed and every room reachable. Trailing spaces may be omitted; a bad
+map raises ConfigError naming the 1-based line and column (or the rooms no door leads to). States are (x, y, room_row, room_col), where the room of a
 position is the one whose cell, extended to the centre lines of its walls, contains it.
 """
 
@@ -107,8 +107,18 @@ class MazeLayout:
 
     @classmethod
     def from_text(cls, text: str) -> MazeLayout:
-        """Parse a text map; ConfigError naming the line and column of the first problem."""
-        return _parse_text_map(text)
+        """Parse a text map; ConfigError naming the line and column of the first problem, or
+        the rooms that cannot be reached."""
+        layout = _parse_text_map(text)
+        reached = layout.room_distances()
+        cut_off = [(r, c) for r in range(layout.rows) for c in range(layout.cols)]
+        cut_off = [room for room in cut_off if room not in reached]
+        if cut_off:
+            raise ConfigError(
+                f"text map: the maze is not connected; no door path from room (0, 0) to rooms "
+                f"(row, col) {cut_off}"
+            )
+        return layout
 
     @classmethod
     def random(
@@ -203,6 +213,7 @@ class MazeGeometry:
     size: int
     rows: int
     cols: int
+    door_px: int = DOOR_PX
 
     @property
     def room_px(self) -> int:
@@ -222,10 +233,12 @@ class MazeGeometry:
     def check(self) -> None:
         if self.rows < 1 or self.cols < 1 or self.rows * self.cols < 2:
             raise ConfigError(f"maze needs at least 2 rooms, got {self.rows} x {self.cols}")
-        if self.room_px < DOOR_PX + 2:
+        if self.door_px < 1:
+            raise ConfigError(f"door_px must be >= 1, got {self.door_px}")
+        if self.room_px < self.door_px + 2:
             raise ConfigError(
                 f"{self.rows} x {self.cols} rooms do not fit in {self.size} px: rooms would be "
-                f"{self.room_px} px, need >= {DOOR_PX + 2}"
+                f"{self.room_px} px, need >= door_px + 2 = {self.door_px + 2}"
             )
 
     def room_box(self, row, col) -> tuple[np.ndarray, np.ndarray]:
@@ -257,13 +270,13 @@ class MazeGeometry:
             for c in range(self.cols):
                 (x0, y0), (x1, y1) = (v.astype(int) for v in self.room_box(r, c))
                 walls[y0:y1, x0:x1] = False
-        half, mid = DOOR_PX // 2, self.room_px // 2
+        door, mid = self.door_px, self.room_px // 2 - self.door_px // 2
         for r, c in zip(*np.nonzero(layout.h_doors), strict=True):
             (x0, y0), (x1, _) = (v.astype(int) for v in self.room_box(r, c))
-            walls[y0 + mid - half : y0 + mid + half, x1 : x1 + WALL_PX] = False
+            walls[y0 + mid : y0 + mid + door, x1 : x1 + WALL_PX] = False
         for r, c in zip(*np.nonzero(layout.v_doors), strict=True):
             (x0, y0), (_, y1) = (v.astype(int) for v in self.room_box(r, c))
-            walls[y1 : y1 + WALL_PX, x0 + mid - half : x0 + mid + half] = False
+            walls[y1 : y1 + WALL_PX, x0 + mid : x0 + mid + door] = False
         return walls
 
 
@@ -287,6 +300,7 @@ class MazeSim(ArenaSim):
         text_map: str | None = None,
         random_layout: bool = False,
         extra_doors: int = 0,
+        door_px: int = DOOR_PX,
         **kwargs,
     ):
         super().__init__(num_envs, size=size, **kwargs)
@@ -294,7 +308,7 @@ class MazeSim(ArenaSim):
         if text_map is not None:
             self.fixed_layout = MazeLayout.from_text(text_map)
             rooms = (self.fixed_layout.rows, self.fixed_layout.cols)
-        self.geometry = MazeGeometry(self.size, int(rooms[0]), int(rooms[1]))
+        self.geometry = MazeGeometry(self.size, int(rooms[0]), int(rooms[1]), int(door_px))
         self.geometry.check()
         self.random_layout = bool(random_layout)
         self.extra_doors = int(extra_doors)
