@@ -132,8 +132,12 @@ class _SubParser(argparse.ArgumentParser):
 
 
 def _eval(args) -> int:
+    from hjepa.eval.hierarchy import evaluate_hierarchy
     from hjepa.eval.world_model import evaluate_run
+    from hjepa.experiment import load_run
 
+    if load_run(args.run)[0].model.kind == "hierarchy":
+        return _print_horizon_errors(evaluate_hierarchy(args.run), args.run)
     result = evaluate_run(args.run, args.windows)
     units, horizon = result["units"], result["horizon"][-1]
     for kind, errors in (result["probe_rmse"] or {}).items():
@@ -148,6 +152,16 @@ def _eval(args) -> int:
     for what, why in result["not_measured"].items():
         print(f"not measured: {what}: {why}")
     print(f"written to {args.run}/eval/ (eval.json, rollout_error.png)")
+    return 0
+
+
+def _print_horizon_errors(result: dict, run: str) -> int:
+    print(f"probed position error ({result['units']}) against the horizon (env steps), per level")
+    print("level " + "".join(f"{h:>8}" for h in result["horizons"]))
+    for k, errors in result["levels"].items():
+        cells = "".join(f"{'n/a':>8}" if e is None else f"{e:8.2f}" for e in errors)
+        print(f"{k:>5} {cells}")
+    print(f"written to {run}/eval/ (horizon.json, horizon_error.png)")
     return 0
 
 

@@ -143,10 +143,37 @@ class TrainConfig:
 
 
 @dataclass
+class LevelConfig:
+    """One H-JEPA level above the world model (`hierarchy/level.py`): it encodes the level
+    below's state into a coarser one and predicts it `gap` env steps ahead, given a macro-action
+    encoded from the primitive actions in between."""
+
+    encoder: str = "mlp"  # mlp (learned) | linear | identity (ablations)
+    dim: int = 16  # state size of this level (identity: the level below's)
+    hidden: int = 128
+    depth: int = 2  # encoder and predictor MLP depth
+    macro_dim: int = 4  # size of the macro-action latent (2-8 recommended)
+    gap: tuple[int, int] = (4, 12)  # env steps between two states of this level, drawn per sample
+    sequence: int = 2  # macro-steps per training sample (one-step and open-loop losses)
+    reg_weight: float = 1.0  # VICReg on this level's states (criteria 1, 2)
+    kl_weight: float = 0.001  # KL of the macro-action (criterion 4: minimize the information in z)
+
+
+@dataclass
+class HierarchyConfig:
+    """H-JEPA (model.kind=hierarchy): levels stacked on a trained world model (level 1, frozen),
+    trained on that run's trajectory store."""
+
+    base_run: str = ""  # the level-1 world model's run folder
+    levels: list[LevelConfig] = field(default_factory=lambda: [LevelConfig()])
+
+
+@dataclass
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     world: WorldConfig = field(default_factory=WorldConfig)
+    hierarchy: HierarchyConfig = field(default_factory=HierarchyConfig)
     mask: MaskConfig = field(default_factory=MaskConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
@@ -197,8 +224,8 @@ def save_config(cfg: Config, path: Path) -> None:
 def _plain(value):
     if dataclasses.is_dataclass(value):
         return to_dict(value)
-    if isinstance(value, tuple):
-        return list(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
     return value
 
 
@@ -251,6 +278,11 @@ def _coerce(key: str, hint, value):
             return None
         hint = next(h for h in options if h is not type(None))
         origin = typing.get_origin(hint)
+    if origin is list and dataclasses.is_dataclass(typing.get_args(hint)[0]):
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: expected a list of sections, got {value!r}")
+        item = typing.get_args(hint)[0]
+        return [_build(item, v, f"{key}[{i}].") for i, v in enumerate(value)]
     if origin is tuple:
         kinds = typing.get_args(hint)
         if not isinstance(value, list | tuple) or len(value) != len(kinds):

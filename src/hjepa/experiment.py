@@ -5,7 +5,7 @@ This is the one place that knows which modality and which architecture a config 
 the one place that splits a store's episodes into training and held-out ones.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
@@ -18,6 +18,8 @@ from hjepa.data.store import TrajectoryStore
 from hjepa.data.windows import WindowDataset, split_episodes
 from hjepa.envs.collect import collect
 from hjepa.errors import ConfigError
+from hjepa.hierarchy.data import LatentSequences
+from hjepa.hierarchy.model import HierarchicalWorldModel
 from hjepa.jepa.baselines import Autoencoder, MaskedPixelModel
 from hjepa.jepa.masks import MultiBlockMasker, random_token_mask
 from hjepa.jepa.model import MaskedJEPA, SelfSupervisedModel
@@ -25,6 +27,7 @@ from hjepa.modalities.image import ShapesDataset
 from hjepa.nets import registry
 from hjepa.world.generative import GenerativeWorldModel
 from hjepa.world.model import WorldModel
+from hjepa.world.refine import encode_episodes
 
 DATASETS = ("shapes", "trajectories")
 MODEL_KINDS = (
@@ -34,11 +37,14 @@ MODEL_KINDS = (
     "autoencoder",
     "world_model",
     "world_model_generative",
+    "hierarchy",
 )
 
 
 def build_dataset(cfg: Config, split: str = "train") -> Dataset:
     """The training set; `split="held_out"` gives the evaluation episodes of a trajectory store."""
+    if cfg.model.kind == "hierarchy":
+        return _latent_sequences(cfg, split)
     if cfg.data.name == "trajectories":
         store = trajectory_store(cfg)
         train, held_out = episode_split(cfg, store)
@@ -101,8 +107,14 @@ class Run:
 
 
 def open_run(run_dir: str | Path) -> Run:
-    """The run in `run_dir`, with its store (collected first if missing) and episode split."""
+    """The run in `run_dir`, with its store (collected first if missing) and episode split; a
+    hierarchy's are those of its level-1 run."""
     cfg, model = load_run(run_dir)
+    if cfg.model.kind == "hierarchy":
+        base = open_run(base_run_dir(cfg))
+        return Run(
+            Path(run_dir), cfg, model, base.store, base.train_episodes, base.held_out_episodes
+        )
     if cfg.data.name != "trajectories":
         return Run(Path(run_dir), cfg, model, None, [], [])
     store = trajectory_store(cfg)
@@ -111,6 +123,8 @@ def open_run(run_dir: str | Path) -> Run:
 
 def encoder_spec(cfg: Config) -> tuple[str, dict]:
     """Registry name and arguments of the encoder, as exported next to its weights."""
+    if cfg.model.kind == "hierarchy":
+        return encoder_spec(load_run(base_run_dir(cfg))[0])
     if cfg.model.kind.startswith("world_model"):
         return _frame_encoder_spec(cfg)
     m = cfg.model
@@ -181,6 +195,9 @@ def build_model(cfg: Config) -> SelfSupervisedModel:
     kind = cfg.model.kind
     if kind not in MODEL_KINDS:
         raise ConfigError(f"model.kind: unknown kind {kind!r} (known: {MODEL_KINDS})")
+    if kind == "hierarchy":
+        levels = [asdict(level) for level in cfg.hierarchy.levels]
+        return HierarchicalWorldModel(_base_world_model(cfg), levels)
     name, kwargs = encoder_spec(cfg)
     encoder = registry.build(name, **kwargs)
     if kind == "world_model":
@@ -213,6 +230,37 @@ def build_model(cfg: Config) -> SelfSupervisedModel:
         out_chans=cfg.data.channels,
     )
     return MaskedPixelModel(encoder, predictor, decoder, cfg.model.patch_size)
+
+
+def base_run_dir(cfg: Config) -> Path:
+    """The level-1 world model's run folder of a hierarchy config."""
+    path = Path(cfg.hierarchy.base_run)
+    if not cfg.hierarchy.base_run or not (path / "checkpoints" / "last.pt").is_file():
+        raise ConfigError(
+            f"hierarchy.base_run={cfg.hierarchy.base_run!r} is not a trained run folder: train the "
+            "level-1 world model first (hjepa train configs/maze.yaml) and name its folder"
+        )
+    return path
+
+
+def _base_world_model(cfg: Config) -> WorldModel:
+    base_cfg, base = load_run(base_run_dir(cfg))
+    if base_cfg.model.kind != "world_model":
+        raise ConfigError(
+            f"hierarchy.base_run {cfg.hierarchy.base_run} holds a {base_cfg.model.kind} model, "
+            "not an action-conditioned world model"
+        )
+    return base
+
+
+def _latent_sequences(cfg: Config, split: str) -> LatentSequences:
+    """The base run's training (or held-out) episodes, encoded by its world model."""
+    base = open_run(base_run_dir(cfg))
+    episodes = base.train_episodes if split == "train" else base.held_out_episodes
+    encoded = encode_episodes(base.model, base.store, episodes, "cpu", cfg.train.progress)
+    levels = cfg.hierarchy.levels
+    gaps, sequences = [level.gap for level in levels], [level.sequence for level in levels]
+    return LatentSequences(encoded, gaps, sequences, cfg.train.seed)
 
 
 def _predictor(cfg: Config, encoder, latent_dim: int):

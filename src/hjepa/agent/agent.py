@@ -51,29 +51,41 @@ class Actor:
 
     def compute_per_replan(self) -> int:
         """Imagined predictor steps of the last replan (candidate sequences x horizon)."""
-        if self.mode == 1:
-            return 0
-        return int(self.mpc.last_info.get("evaluations", 0)) * self.mpc.planner.horizon
+        return 0 if self.mode == 1 else imagined_steps(self.mpc)
+
+    def plan(self, state: torch.Tensor, goal: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Mode-2's action [B, A] from the receding-horizon planner through the world model,
+        and the imagined predictor steps it took (0 between replans)."""
+        replans = self.mpc.will_replan
+        action = self.mpc.act(self.imagination, state, goal)
+        return action, imagined_steps(self.mpc) if replans else 0
 
     def act(self, state: torch.Tensor, goal: torch.Tensor) -> tuple[torch.Tensor, dict]:
-        """Actions [B, A] and {"planned": bool (a new plan was made), "cost": its cost}, plus
-        "label" (Mode-2's action) when a DAgger student acts."""
+        """Actions [B, A] and {"planned": bool (a new plan was made), "cost": its cost,
+        "imagined_steps": predictor steps imagined for this decision}, plus "label" (Mode-2's
+        action) when a DAgger student acts."""
         if self.mode == 1:
             if self._reactive is None:
                 raise ConfigError("actor.reset(goal) must be called before act()")
             with torch.inference_mode():
-                return self._reactive(state), {"planned": False, "cost": 0.0}
+                return self._reactive(state), {"planned": False, "cost": 0.0, "imagined_steps": 0}
         planned = self.mpc.will_replan
-        action = self.mpc.act(self.imagination, state, goal)
+        action, imagined = self.plan(state, goal)
         info = {
             "planned": planned,
             "cost": float(self.mpc.last_info.get("cost", torch.zeros(1))[0]),
+            "imagined_steps": imagined,
         }
         if self.student is not None:
             info["label"] = action
             with torch.inference_mode():
                 action = self.student(state, goal)
         return action, info
+
+
+def imagined_steps(mpc: RecedingHorizon) -> int:
+    """Predictor steps imagined by the last replan of `mpc` (candidate sequences x horizon)."""
+    return int(mpc.last_info.get("evaluations", 0)) * mpc.planner.horizon
 
 
 @dataclass
@@ -147,6 +159,7 @@ class EpisodeResult:
     decision_seconds: list[float]  # every step's observation-to-action time
     actor_seconds: list[float]  # every step's actor time (planner or policy, no perception)
     replan_seconds: list[float]  # decision times of the steps that (re)planned
+    imagined_steps: list[int]  # every step's imagined predictor steps (all levels)
     final_distance: float = float("nan")
 
     def as_dict(self) -> dict:
@@ -177,11 +190,12 @@ def run_episode(
     positions = [info["agent_pos"]] if "agent_pos" in info else []
     if frames is not None:
         frames.append(env.render())
-    decisions, actor, replans, terminated = [], [], [], False
+    decisions, actor, replans, imagined, terminated = [], [], [], [], False
     for _ in range(max_steps):
         action, decision = agent.act(obs)
         decisions.append(decision["seconds"])
         actor.append(decision["actor_seconds"])
+        imagined.append(decision["imagined_steps"])
         if decision["planned"]:
             replans.append(decision["seconds"])
         obs, _, terminated, truncated, info = env.step(action)
@@ -199,6 +213,7 @@ def run_episode(
         decision_seconds=decisions,
         actor_seconds=actor,
         replan_seconds=replans,
+        imagined_steps=imagined,
         final_distance=float(info.get("distance", float("nan"))),
     )
 

@@ -92,6 +92,19 @@ class TaskConfig:
 
 
 @dataclass
+class LevelPlanConfig:
+    """How one H-JEPA level above the world model plans (`agent/hierarchy.py`); levels are
+    listed bottom first (level 2, then 3, ...), the last one plans toward the goal."""
+
+    planner: PlannerConfig = field(default_factory=lambda: PlannerConfig(kind="cem", horizon=3))
+    every: int = 8  # env steps between this level's replans (its clock)
+    energy: str = "sum"  # squared distance to the target: summed over the horizon | last step
+    # the top level only: a learned distance-to-go on this level's states (0 = off), trained
+    # like the flat critic (`critic.*` settings) on the store's episodes encoded up to the level
+    critic_weight: float = 0.0
+
+
+@dataclass
 class AgentConfig:
     mode: int = 2  # 2 = plan through the world model, 1 = reactive policy
     planner: PlannerConfig = field(default_factory=PlannerConfig)
@@ -100,3 +113,7 @@ class AgentConfig:
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     memory: MemoryConfig = field(default_factory=MemoryConfig)
     task: TaskConfig = field(default_factory=TaskConfig)
+    # H-JEPA: the levels above the world model that plan (needs a hierarchy run, model.kind
+    # hierarchy); empty = flat planning. With levels, level 1 plans toward level 2's subgoal
+    # with `planner` and `cost.energy`, instead of the flat cost's terms.
+    levels: list[LevelPlanConfig] = field(default_factory=list)

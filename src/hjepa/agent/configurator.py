@@ -14,6 +14,8 @@ and from which data is `agent/learning.py`; trained parts are cached in `<run>/a
 from pathlib import Path
 
 import gymnasium
+import torch
+from torch import nn
 
 from hjepa.agent import learning
 from hjepa.agent.agent import Actor, Agent
@@ -22,11 +24,13 @@ from hjepa.agent.config import AgentConfig
 from hjepa.agent.correction import ExperienceCorrection
 from hjepa.agent.cost import CostModule, Imagination
 from hjepa.agent.critic import DistanceCritic
+from hjepa.agent.hierarchy import HierarchicalActor, MacroModel, TargetCost, UpperLevel
 from hjepa.agent.memory import ShortTermMemory
 from hjepa.agent.policy import ReactivePolicy
+from hjepa.config import load_config
 from hjepa.envs.tasks import goal_tasks, task_set
 from hjepa.errors import ConfigError
-from hjepa.experiment import open_run
+from hjepa.experiment import base_run_dir, open_run
 from hjepa.plan import RecedingHorizon, build_planner, planner_options
 
 
@@ -37,11 +41,7 @@ class Configurator:
         planner_options(cfg.planner.kind)  # an unknown planner fails here, before any work
         self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress
         self.run = open_run(self.run_dir)  # config, model, store and its episode split
-        self.world_cfg, self.world_model = self.run.cfg, self.run.model
-        if self.world_cfg.model.kind != "world_model":
-            raise ConfigError(
-                f"{run_dir} holds a {self.world_cfg.model.kind} model, not a JEPA world model"
-            )
+        self.hierarchy, self.world_cfg, self.world_model = _levels(self.run, cfg)
         self.world_model.eval().requires_grad_(False)
         self.env_id = cfg.task.env or self.world_cfg.data.env
         task_set(self.env_id)  # no task set: fail now, before any training
@@ -69,14 +69,50 @@ class Configurator:
         env = self.make_env()
         max_norm = getattr(env.unwrapped, "max_action_norm", None)
         max_action = float(env.action_space.high.max())
-        imagination = Imagination(self.world_model, cost, max_action, max_norm, correction)
-        p = self.cfg.planner
-        options = {k: getattr(p, k) for k in planner_options(p.kind) if hasattr(p, k)}
-        planner = build_planner(p.kind, **options)
-        mpc = RecedingHorizon(planner, p.execute) if mode == 2 else None
-        policy = self.policy(imagination.max_action) if mode == 1 else None
-        actor = Actor(imagination, mpc, policy)
+        planning_cost = self.level_cost(1) if self.cfg.levels else cost
+        imagination = Imagination(self.world_model, planning_cost, max_action, max_norm, correction)
+        mpc = RecedingHorizon(_planner(self.cfg.planner), self.cfg.planner.execute)
+        if mode == 1:
+            actor = Actor(imagination, None, self.policy(imagination.max_action))
+        elif self.cfg.levels:
+            actor = HierarchicalActor(self.hierarchy, imagination, mpc, self.upper_levels())
+        else:
+            actor = Actor(imagination, mpc)
         return Agent(self, self.world_model.encoder, self.world_model, cost, actor, memory)
+
+    def upper_levels(self) -> list[UpperLevel]:
+        """Levels 2..K of the hierarchical actor, each with its planner, cost and clock."""
+        uppers = []
+        for k, level_cfg in enumerate(self.cfg.levels, start=2):
+            model = MacroModel(self.hierarchy.level(k))
+            imagination = Imagination(model, self.level_cost(k), max_action=1.0)
+            mpc = RecedingHorizon(_planner(level_cfg.planner), 1)
+            uppers.append(UpperLevel(k, mpc, imagination, level_cfg.every))
+        return uppers
+
+    def level_cost(self, k: int) -> TargetCost:
+        """Level k's planning cost: its predicted states reach the subgoal of level k + 1 (in
+        that level's space), or, at the top, the goal (plus the level's learned distance)."""
+        top = len(self.cfg.levels) + 1
+        if k < top:
+            energy = self.cfg.cost.energy if k == 1 else self.cfg.levels[k - 2].energy
+            return TargetCost(self.hierarchy.level(k + 1).encoder, energy)
+        level_cfg = self.cfg.levels[k - 2]
+        critic = self.level_critic(k) if level_cfg.critic_weight > 0 else None
+        return TargetCost(nn.Identity(), level_cfg.energy, critic, level_cfg.critic_weight)
+
+    def level_critic(self, k: int) -> DistanceCritic:
+        """A learned distance on level-k states: the critic's data encoded up to level k."""
+        c = self.cfg.critic
+        critic = DistanceCritic(self.hierarchy.level(k).dim, c.hidden, c.embed_dim)
+        settings = {**learning.critic_settings(self.cfg), "level": k}
+        if not self._cache.load(f"critic_level{k}", critic, settings):
+            data = self.critic_data()
+            with torch.no_grad():
+                lifted = [self.hierarchy.lift(e, 1, k) for e in data.episodes]
+            learning.fit_critic(self, critic, learning.CriticData(lifted, data.groups), c.steps)
+            self._cache.save(f"critic_level{k}", critic, settings)
+        return critic.eval().requires_grad_(False)
 
     def cost_module(self, memory: ShortTermMemory | None = None) -> CostModule:
         c = self.cfg.cost
@@ -135,3 +171,28 @@ class Configurator:
             learning.distill_mode2(self, policy)
             self._cache.save("policy", policy, settings)
         return policy.eval().requires_grad_(False)
+
+
+def _planner(p):
+    """The planner a `PlannerConfig` names, with the options it takes."""
+    options = {k: getattr(p, k) for k in planner_options(p.kind) if hasattr(p, k)}
+    return build_planner(p.kind, **options)
+
+
+def _levels(run, cfg: AgentConfig):
+    """(hierarchy or None, the world model's config, the world model) of a world-model or
+    hierarchy run; ConfigError when the agent names more levels than the run has."""
+    kind = run.cfg.model.kind
+    if kind not in ("world_model", "hierarchy"):
+        raise ConfigError(f"{run.path} holds a {kind} model, not a JEPA world model")
+    hierarchy = run.model if kind == "hierarchy" else None
+    depth = 1 if hierarchy is None else hierarchy.depth
+    if len(cfg.levels) + 1 > depth:
+        raise ConfigError(
+            f"the agent config plans with {len(cfg.levels) + 1} levels, but {run.path} has "
+            f"{depth} (a {kind} run): train a hierarchy (model.kind=hierarchy) on it, or drop "
+            "`levels` from the agent config"
+        )
+    if hierarchy is None:
+        return None, run.cfg, run.model
+    return hierarchy, load_config(base_run_dir(run.cfg) / "config.yaml"), hierarchy.base

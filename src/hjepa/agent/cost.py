@@ -56,6 +56,11 @@ class CostModule(nn.Module):
 
     def forward(self, states: torch.Tensor, goal: torch.Tensor, actions: torch.Tensor):
         """Cost [B, N] of predicted states [B, N, H, D] reaching goal latents [B, D]."""
+        if goal.shape[-1] != states.shape[-1]:
+            raise ShapeError(
+                f"cost: goal latents {tuple(goal.shape)} and predicted states "
+                f"{tuple(states.shape)} differ in size"
+            )
         g = goal[:, None, None]
         cost = states.new_zeros(states.shape[:2])
         if self.energy_weight:
@@ -90,7 +95,8 @@ def _reduce(per_step: torch.Tensor, mode: str) -> torch.Tensor:
 
 
 class Imagination:
-    """World model + cost module as a `PlanningModel`: cost(s0 [B, D], g [B, D], a [B, N, H, A]).
+    """World model + cost module as a `PlanningModel`: cost(s0 [B, D], g [B, E], a [B, N, H, A])
+    (the goal in the cost module's space: the state's, or a level above's for a subgoal).
 
     Candidates live in the box [-max_action, max_action]^A the planners search. An env that
     scales longer displacements down to norm `max_norm` (the arenas) is imagined the same way:
@@ -120,9 +126,9 @@ class Imagination:
         return actions * (self.max_norm / norms.clamp_min(self.max_norm))
 
     def cost(self, state: torch.Tensor, goal: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        if state.ndim != 2 or goal.shape != state.shape:
+        if state.ndim != 2 or goal.ndim != 2 or goal.shape[0] != state.shape[0]:
             raise ShapeError(
-                f"planning: expected state and goal latents [B, D] of one shape, got "
+                f"planning: expected state [B, D] and goal [B, E] latents, got "
                 f"{tuple(state.shape)} and {tuple(goal.shape)}"
             )
         b, n, h, a = actions.shape

@@ -197,6 +197,7 @@ def policy_settings(cfg) -> dict:
         "cost": to_dict(cfg.cost),
         "critic": critic_settings(cfg),
         "memory": to_dict(cfg.memory),
+        "levels": to_dict(cfg)["levels"],
     }
 
 

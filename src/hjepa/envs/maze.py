@@ -4,7 +4,8 @@ Geometry (default 3 x 3 rooms in a 64 px image, the same image size as TwoRooms 
 shared): walls are `WALL_PX` = 4 px thick, rooms are square with side
 `room_px = (size - (n + 1) * WALL_PX) // n` for n = max(R, C) (16 px by default), and the grid is
 centred in the image, everything outside it being wall. A door is a `door_px` (default `DOOR_PX`
-= 8) px gap centred on the wall segment between two neighbouring rooms. Coordinates as in `hjepa.envs.arena`.
+= 8) px gap centred on the wall segment between two neighbouring rooms. Coordinates as in
+`hjepa.envs.arena`.
 
 Layouts come from a seed (a random spanning tree over the rooms, so every room is reachable,
 plus `extra_doors` random extra doors that create loops) or from a text map. The text map has
@@ -20,8 +21,9 @@ vertical wall, a space where a wall would be is a door, and room cells are two s
     +--+--+--+
 
 The outer border must be closed and every room reachable. Trailing spaces may be omitted; a bad
-map raises ConfigError naming the 1-based line and column (or the rooms no door leads to). States are (x, y, room_row, room_col), where the room of a
-position is the one whose cell, extended to the centre lines of its walls, contains it.
+map raises ConfigError naming the 1-based line and column (or the rooms no door leads to).
+States are (x, y, room_row, room_col), where the room of a position is the one whose cell,
+extended to the centre lines of its walls, contains it.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@
 Latency is the wall time of one replanning step (encode the observation, plan, return the first
 action), measured per decision on one episode at a time; `actor_ms` leaves out the perception
 (the encoder), which Mode-1 and Mode-2 share. The compute is the number of imagined predictor
-steps per replan (candidate sequences x horizon).
+steps per replan (candidate sequences x horizon) and per env step (every level's replans
+together, for a hierarchical agent).
 """
 
 import json
@@ -64,6 +65,11 @@ def evaluate_agent(configurator, out_dir: str | Path, mode: int | None = None, g
             bar.set_postfix(success=f"{np.mean([e['success'] for e in episodes]):.3f}")
     summary = summarize(episodes, agent)
     summary["planner"] = cfg.planner.kind if agent.actor.mode == 2 else "mode-1 policy"
+    if cfg.levels and agent.actor.mode == 2:
+        summary["planner"] += " under " + ", ".join(
+            f"level {k} {level.planner.kind} every {level.every} steps"
+            for k, level in enumerate(cfg.levels, start=2)
+        )
     summary["critic_data"] = describe_critic_data(configurator)
     facts = env_facts(env)
     summary["units"] = facts.units
@@ -96,6 +102,10 @@ def summarize(episodes: list[dict], agent) -> dict:
         "decision_ms_median": float(np.median(decisions)),
         "actor_ms_median": float(np.median(actor)),
         "imagined_steps_per_replan": agent.actor.compute_per_replan(),
+        "imagined_steps_per_env_step": float(
+            np.sum([sum(e["imagined_steps"]) for e in episodes])
+            / max(1, sum(e["steps"] for e in episodes))
+        ),
     }
 
 

@@ -192,14 +192,20 @@ def _check_finite(loss: torch.Tensor, metrics: dict, step: int) -> None:
 
 
 def _monitor(model, batch, cfg: Config, step: int, result: TrainResult) -> dict:
-    report = check_collapse(
-        model.representations(batch), cfg.train.collapse_std, cfg.train.collapse_rank
-    )
-    if report.collapsed:
-        result.collapse_steps.append(step)
-        if distributed.is_main():
-            console("WARNING: " + report.message(step))
-    return report.metrics()
+    """Collapse metrics of the model's representations (a dict of them: each, prefixed)."""
+    representations = model.representations(batch)
+    if not isinstance(representations, dict):
+        representations = {"": representations}
+    metrics = {}
+    for name, z in representations.items():
+        report = check_collapse(z, cfg.train.collapse_std, cfg.train.collapse_rank)
+        prefix = f"{name}/" if name else ""
+        if report.collapsed:
+            result.collapse_steps.append(step)
+            if distributed.is_main():
+                console(f"WARNING: {prefix}{report.message(step)}")
+        metrics.update({prefix + k: v for k, v in report.metrics().items()})
+    return metrics
 
 
 def _due(step: int, every: int, total: int) -> bool:

@@ -30,6 +30,24 @@ def plot_rollout_error(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def plot_horizon_errors(result: dict, path: Path) -> None:
+    """Probed position error of each H-JEPA level against the horizon in env steps
+    (`hjepa.eval.hierarchy.horizon_errors`); horizons a level cannot predict are left out."""
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=120)
+    horizons = np.asarray(result["horizons"], dtype=float)
+    for k, errors in result["levels"].items():
+        values = np.array([np.nan if e is None else e for e in errors], dtype=float)
+        label = "level 1 (world model, chained)" if int(k) == 1 else f"level {k}"
+        ax.plot(horizons, values, "o-", label=label)
+    ax.set_xlabel("prediction horizon (env steps)")
+    ax.set_ylabel(f"probed position RMSE ({result['units']})")
+    ax.set_title("How far each level predicts (held-out episodes)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
 def plot_trajectories(episodes: list[dict], path: Path, plane=None, labels=("", "")) -> None:
     """Paths of up to 16 goal-reaching episodes: `positions` ([T + 1, 2], the env's
     `info["agent_pos"]`) from the start (dot) towards `goal_position` (star), in the task set's
