@@ -27,8 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from hjepa.envs.arena import DEFAULT_SIZE
-from hjepa.envs.gym_env import GOAL_RADIUS
+from hjepa.envs.arena import DEFAULT_SIZE, GOAL_RADIUS
 from hjepa.envs.maze import MazeSim, maze_walls
 from hjepa.envs.tasks import PlotPlane
 from hjepa.errors import ConfigError
