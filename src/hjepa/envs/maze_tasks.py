@@ -49,7 +49,7 @@ TASK_PROTOCOL = (
 
 
 def band_name(band: tuple[int, int | None]) -> str:
-    """ "25-50" for (25, 50), "200+" for (200, None)."""
+    """A band's name: "25-50" for (25, 50), "200+" for (200, None)."""
     low, high = band
     return f"{low}+" if high is None else f"{low}-{high}"
 
