@@ -8,7 +8,11 @@ This package knows nothing of models, planners or agents. Two entry points:
   (registered on import of `hjepa.envs`, episodes truncated at 200 steps).
 
 Known ids: `hjepa/TwoRooms-v0` (fixed centre wall), `hjepa/TwoRoomsRandomWall-v0` (wall and door
-drawn per reset), `hjepa/Maze-v0` (3x3 rooms joined by doors).
+drawn per reset), `hjepa/Maze-v0` (3x3 rooms joined by doors, any R x C with `rooms`).
+
+Task sets (`hjepa.envs.tasks`, registered on import): Two-Rooms' start/goal pairs in different
+rooms (`hjepa.envs.two_rooms`) for both of its ids; the maze's start/goal pairs in bands of
+shortest-path length, 25-50 to 200+ env steps (`hjepa.envs.maze_tasks`), for `hjepa/Maze-v0`.
 
 External envs (Gymnasium only, no vectorized simulator): `hjepa/PendulumGoal-v0`, Pendulum-v1 as
 a goal-reaching pixel env (`hjepa.envs.pendulum_goal`, registered on import). Any other Gymnasium
@@ -20,7 +24,7 @@ from functools import partial
 
 import gymnasium
 
-from hjepa.envs import pendulum_goal, two_rooms  # pendulum_goal registers its env and tasks
+from hjepa.envs import maze_tasks, pendulum_goal, two_rooms  # pendulum_goal registers itself
 from hjepa.envs.arena import ArenaSim
 from hjepa.envs.maze import MazeSim
 from hjepa.envs.tasks import register_tasks
@@ -62,11 +66,13 @@ def _register_all() -> None:
 
 
 def _register_task_sets() -> None:
-    """Two-Rooms' task set for both of its ids (`hjepa.envs.two_rooms.sample_tasks`)."""
+    """Two-Rooms' task set for both of its ids (`hjepa.envs.two_rooms.sample_tasks`), the
+    maze's for its id (`hjepa.envs.maze_tasks.sample_tasks`)."""
+    modules = {TwoRoomsSim: two_rooms, MazeSim: maze_tasks}
     for env_id, (cls, fixed) in SIM_REGISTRY.items():
-        if cls is TwoRoomsSim:
-            sample = partial(_with_fixed_kwargs, two_rooms.sample_tasks, fixed)
-            register_tasks(env_id, sample, two_rooms.TASK_PROTOCOL, two_rooms.task_plane())
+        module = modules[cls]
+        sample = partial(_with_fixed_kwargs, module.sample_tasks, fixed)
+        register_tasks(env_id, sample, module.TASK_PROTOCOL, module.task_plane())
 
 
 def _with_fixed_kwargs(sample, fixed: dict, episodes: int, seed: int, env_kwargs: dict):

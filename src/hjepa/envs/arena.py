@@ -37,6 +37,8 @@ from hjepa.errors import ActionError, ConfigError, HjepaError
 DEFAULT_SIZE = 64
 DEFAULT_MAX_NORM = 2.45
 DOT_SIGMA = 1.3
+# Success radius (px) of the goal-reaching envs over these arenas (hjepa.envs.gym_env).
+GOAL_RADIUS = 4.5
 # The dot is drawn out to this many sigmas; beyond, 255 * exp(-r^2 / 2) < 0.5 rounds to 0.
 DOT_RADIUS_SIGMAS = 4.25
 SUBSTEP_PX = 0.5

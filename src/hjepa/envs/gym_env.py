@@ -26,10 +26,8 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from hjepa.envs.arena import ArenaSim
+from hjepa.envs.arena import GOAL_RADIUS, ArenaSim
 from hjepa.errors import ActionError, ConfigError
-
-GOAL_RADIUS = 4.5
 
 
 class ArenaEnv(gymnasium.Env):

@@ -23,7 +23,8 @@ vertical wall, a space where a wall would be is a door, and room cells are two s
 The outer border must be closed and every room reachable. Trailing spaces may be omitted; a bad
 map raises ConfigError naming the 1-based line and column (or the rooms no door leads to).
 States are (x, y, room_row, room_col), where the room of a position is the one whose cell,
-extended to the centre lines of its walls, contains it.
+extended to the centre lines of its walls, contains it. The maze's goal-reaching task set lives
+in `hjepa.envs.maze_tasks`.
 """
 
 from __future__ import annotations
@@ -282,16 +283,30 @@ class MazeGeometry:
         return walls
 
 
+def maze_walls(spec: dict) -> np.ndarray:
+    """Wall occupancy bool [size, size] of a `MazeSim.maze_spec()` dict; ConfigError if bad."""
+    if not isinstance(spec, dict) or set(spec) != {"text_map", "door_px", "size"}:
+        raise ConfigError(f"a maze spec is a dict with text_map, door_px and size, got {spec!r}")
+    layout = MazeLayout.from_text(spec["text_map"])
+    geometry = MazeGeometry(int(spec["size"]), layout.rows, layout.cols, int(spec["door_px"]))
+    geometry.check()
+    return geometry.walls(layout)
+
+
 class MazeSim(ArenaSim):
     """N mazes of R x C rooms. One shared layout (from `text_map`, else from `layout_seed`)
     unless `random_layout=True`, which draws a new layout per env at every reset from `rng`.
 
     Reset options: `room` ((row, col), or one per env) picks the start room; `start` ((x, y) or
-    [N, 2]) places the agents. `layouts` holds the current `MazeLayout` of each env.
+    [N, 2]) places the agents; `maze` (a `maze_spec()` dict, carried by the maze's tasks) must be
+    this simulator's fixed maze (ConfigError otherwise). `layouts` holds the current `MazeLayout`
+    of each env.
     """
 
     layout_names = ("room_row", "room_col")
-    option_keys = ("start", "room")
+    # "band" and "shortest_steps" annotate the maze's tasks (hjepa.envs.maze_tasks) for reports;
+    # the simulator ignores them.
+    option_keys = ("start", "room", "maze", "band", "shortest_steps")
 
     def __init__(
         self,
@@ -334,7 +349,25 @@ class MazeSim(ArenaSim):
         """(x, y) float64 [rows, cols, 2] of every room's centre (free in every layout)."""
         return self.geometry.room_centres()
 
+    def maze_spec(self) -> dict:
+        """The fixed maze as a JSON-friendly dict {"text_map", "door_px", "size"}: what a task
+        annotates its maze with (`maze_walls` rebuilds the walls from it)."""
+        return {
+            "text_map": self.fixed_layout.to_text(),
+            "door_px": self.geometry.door_px,
+            "size": self.size,
+        }
+
+    def _check_task_maze(self, spec) -> None:
+        if self.random_layout or not np.array_equal(maze_walls(spec), self._fixed_walls):
+            raise ConfigError(
+                "options['maze']: the task was drawn in another maze than this env's; sample "
+                "the tasks with this env's env_kwargs (a fixed layout)"
+            )
+
     def _make_layouts(self, options: dict) -> tuple[np.ndarray, np.ndarray]:
+        if "maze" in options:
+            self._check_task_maze(options["maze"])
         if self.random_layout:
             rows, cols = self.geometry.rows, self.geometry.cols
             self.layouts = [
