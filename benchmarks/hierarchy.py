@@ -26,7 +26,6 @@ import time
 
 import numpy as np
 import torch
-from hjepa.envs.maze_tasks import BANDS, band_name, shortest_path, waypoints
 
 from common import RESULTS_DIR, ROOT, save
 from hjepa.agent.agent import run_episode
@@ -34,6 +33,7 @@ from hjepa.agent.config import AgentConfig
 from hjepa.agent.configurator import Configurator
 from hjepa.config import load_config
 from hjepa.envs import make_sim
+from hjepa.envs.maze_tasks import BANDS, band_name, shortest_path, waypoints
 from hjepa.eval.batched import run_batched
 from hjepa.eval.hierarchy import evaluate_hierarchy
 from hjepa.eval.planning import wilson_interval
@@ -214,9 +214,10 @@ HORIZON_NOTES = (
     "`benchmarks/results/hierarchy_horizon.png`."
 )
 TABLE_NOTES = (
-    "hjepa/Maze-v0 as configs/maze.yaml builds it (4 x 4 rooms, 5 px doors, 1 px moves); the maze "
-    "task set, {episodes} episodes per band of shortest-path length in env steps (8-connected grid "
-    "geodesic / 1 px), success within 4.5 px of the goal within the band's budget "
+    "hjepa/Maze-v0 as configs/maze.yaml builds it (4 x 4 rooms, 5 px doors, moves of at most "
+    "0.8 px); the maze task set, {episodes} episodes per band of shortest-path length in env "
+    "steps (8-connected grid geodesic / 0.8 px, rounded up); success within 4.5 px of the goal "
+    "within the band's budget "
     f"({', '.join(f'{b}: {s}' for b, s in BUDGETS.items())} steps). Every row's models and critic "
     "learn from the same store (1000 random walks of 128 steps), no other environment interaction. "
     "Success with its 95 % Wilson interval; imagined/step: predictor evaluations per env step, "

@@ -238,6 +238,14 @@ TEXT_MAP = """\
 """
 
 
+def test_a_maze_map_that_is_not_connected_is_refused():
+    cut = TEXT_MAP.replace("|        |\n+--+--+--+", "|     |  |\n+--+--+--+").replace(
+        "+  +--+--+", "+--+--+--+"
+    )
+    with pytest.raises(ConfigError, match=r"not connected.*rooms \(row, col\) \[\(2, 0\)"):
+        MazeLayout.from_text(cut)
+
+
 def test_text_map_round_trips_and_drives_the_walls():
     layout = MazeLayout.from_text(TEXT_MAP)
     assert (layout.rows, layout.cols) == (3, 3) and layout.to_text() == TEXT_MAP

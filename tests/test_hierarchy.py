@@ -11,7 +11,10 @@ from hjepa.agent.configurator import Configurator
 from hjepa.agent.hierarchy import HierarchicalActor
 from hjepa.config import load_config
 from hjepa.demo import SMOKE_AGENT, SMOKE_WORLD
+from hjepa.envs import make_sim
 from hjepa.errors import ConfigError, ShapeError
+from hjepa.eval.batched import run_batched
+from hjepa.eval.hierarchy import horizon_errors
 from hjepa.experiment import open_run
 from hjepa.hierarchy.data import LatentSequences
 from hjepa.hierarchy.macro import MacroActionEncoder
@@ -98,7 +101,7 @@ def hierarchy_run(tmp_path_factory):
             f"hierarchy.levels={LEVELS}",
             f"train.run_dir={root}",
             "train.name=hier",
-            "train.steps=80",
+            "train.steps=200",
             "train.batch_size=32",
             "train.log_every=1",
             "train.monitor_every=20",
@@ -116,9 +119,9 @@ def test_levels_stack_to_depth_three_and_each_level_learns(hierarchy_run):
     run = open_run(root / "hier")
     assert run.model.depth == 3 and [level.dim for level in run.model.levels] == [8, 8]
     rows = list(csv.DictReader((root / "hier" / "metrics.csv").open()))
-    for k in (2, 3):
-        first = sum(float(r[f"level{k}/loss"]) for r in rows[:5]) / 5
-        last = sum(float(r[f"level{k}/loss"]) for r in rows[-5:]) / 5
+    for k in (2, 3):  # relative to the targets' spread, which the regularizer grows
+        first = sum(float(r[f"level{k}/relative_pred_loss"]) for r in rows[5:15]) / 10
+        last = sum(float(r[f"level{k}/relative_pred_loss"]) for r in rows[-10:]) / 10
         assert last < 0.8 * first, (k, first, last)
         assert f"level{k}/emb_rankme" in result.metrics  # each level's collapse monitor
     assert run.model.levels[0].macro.seen
@@ -174,3 +177,62 @@ def test_hierarchy_needs_a_trained_base_run(tmp_path):
     cfg = load_config(None, ["model.kind=hierarchy", f"hierarchy.base_run={tmp_path}"])
     with pytest.raises(ConfigError, match="not a trained run folder"):
         train(cfg)
+
+
+def test_level_costs_measure_in_the_space_above(hierarchy_run):
+    root, _ = hierarchy_run
+    overrides = [*SMOKE_AGENT, "cost.critic_weight=0", AGENT_LEVELS]
+    configurator = Configurator(
+        load_config(None, overrides, root=AgentConfig), root / "hier", False
+    )
+    hierarchy = configurator.hierarchy
+    states, actions = torch.randn(2, 5, 3, 8), torch.zeros(2, 5, 3, 2)
+    target = torch.randn(2, 8)
+    cost = configurator.level_cost(1)(states, target, actions)  # level 1 -> level 2's subgoal
+    lifted = hierarchy.level(2).encode(states)
+    expected = (lifted - target[:, None, None]).pow(2).sum(-1).sum(-1)
+    assert torch.allclose(cost, expected, atol=1e-5)
+    top = configurator.level_cost(3)(states, target, actions)  # the top: its own space
+    assert torch.allclose(top, (states - target[:, None, None]).pow(2).sum(-1).sum(-1))
+
+
+def test_horizon_errors_per_level(hierarchy_run):
+    root, _ = hierarchy_run
+    result = horizon_errors(open_run(root / "hier"), horizons=[1, 3, 12], samples=16)
+    assert result["horizons"] == [1, 3, 12] and result["units"] == "px"
+    levels = result["levels"]
+    assert sorted(levels) == [1, 2, 3] and all(e > 0 for e in levels[1])
+    # level 2 predicts 2-4 steps per macro-step: 1 step is n/a, 3 and 12 are not
+    assert levels[2][0] is None and levels[2][1] > 0 and levels[2][2] > 0
+    assert levels[3][:2] == [None, None] and levels[3][2] > 0  # level 3: 6-12 steps
+
+
+def test_batched_episodes_follow_the_tasks(hierarchy_run):
+    root, _ = hierarchy_run
+    cfg = load_config(None, ["cost.critic_weight=0", "cost.energy_weight=1"], root=AgentConfig)
+    configurator = Configurator(cfg, root / "base", False)
+    agent = configurator.build()
+    tasks = configurator.tasks(3)
+    sim = make_sim("hjepa/TwoRooms-v0", 3)
+    results = run_batched(agent, sim, tasks, max_steps=6)
+    assert len(results) == 3
+    for result in results:
+        assert result["success"] == (result["final_distance"] <= 4.5)
+        assert result["success"] or result["steps"] == 6
+        assert result["imagined"] == 128 * 2 * 4  # MPPI samples x rounds x horizon, every step
+    with pytest.raises(ConfigError, match="3 tasks need a simulator of 3 envs"):
+        run_batched(agent, make_sim("hjepa/TwoRooms-v0", 2), tasks, 2)
+    memory = load_config(None, ["cost.critic_weight=0", "cost.visit_weight=0.3"], root=AgentConfig)
+    with pytest.raises(ConfigError, match="cannot use the short-term memory"):
+        run_batched(Configurator(memory, root / "base", False).build(), sim, tasks, 2)
+
+
+def test_mode1_policy_is_distilled_from_the_hierarchical_planner(hierarchy_run, tmp_path):
+    root, _ = hierarchy_run
+    small = ["policy.episodes=2", "policy.dagger_rounds=0", "policy.steps=20", "task.max_steps=5"]
+    cfg = load_config(None, [*small, "cost.critic_weight=0", AGENT_LEVELS], root=AgentConfig)
+    configurator = Configurator(cfg, root / "hier", False)
+    agent = configurator.build(mode=1)
+    assert agent.actor.mode == 1 and (root / "hier" / "agent" / "policy.pt").is_file()
+    decisions = configurator.build(mode=2)  # the teacher is hierarchical
+    assert isinstance(decisions.actor, HierarchicalActor)

@@ -98,9 +98,12 @@ class LevelPlanConfig:
 
     planner: PlannerConfig = field(default_factory=lambda: PlannerConfig(kind="cem", horizon=3))
     every: int = 8  # env steps between this level's replans (its clock)
-    energy: str = "sum"  # squared distance to the target: summed over the horizon | last step
-    # the top level only: a learned distance-to-go on this level's states (0 = off), trained
-    # like the flat critic (`critic.*` settings) on the store's episodes encoded up to the level
+    energy: str = "sum"  # this level's cost to its target: summed over the horizon | last step
+    # How distances to a target in this level's space are measured, by the level below (toward
+    # this level's subgoal) and, at the top, by this level (toward the goal): w_e x squared
+    # latent distance + w_c x a learned distance on this level's states (a critic trained like
+    # the flat one, `critic.*`, on the store's episodes encoded up to this level; 0 = none)
+    energy_weight: float = 1.0
     critic_weight: float = 0.0
 
 

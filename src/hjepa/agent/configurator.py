@@ -92,14 +92,14 @@ class Configurator:
 
     def level_cost(self, k: int) -> TargetCost:
         """Level k's planning cost: its predicted states reach the subgoal of level k + 1 (in
-        that level's space), or, at the top, the goal (plus the level's learned distance)."""
+        that level's space), or, at the top, the goal; distances as the target's level says."""
         top = len(self.cfg.levels) + 1
-        if k < top:
-            energy = self.cfg.cost.energy if k == 1 else self.cfg.levels[k - 2].energy
-            return TargetCost(self.hierarchy.level(k + 1).encoder, energy)
-        level_cfg = self.cfg.levels[k - 2]
-        critic = self.level_critic(k) if level_cfg.critic_weight > 0 else None
-        return TargetCost(nn.Identity(), level_cfg.energy, critic, level_cfg.critic_weight)
+        there = min(k + 1, top)  # the level whose space the target lives in
+        lift = self.hierarchy.level(k + 1).encoder if k < top else nn.Identity()
+        mode = self.cfg.cost.energy if k == 1 else self.cfg.levels[k - 2].energy
+        measure = self.cfg.levels[there - 2]
+        critic = self.level_critic(there) if measure.critic_weight > 0 else None
+        return TargetCost(lift, mode, measure.energy_weight, critic, measure.critic_weight)
 
     def level_critic(self, k: int) -> DistanceCritic:
         """A learned distance on level-k states: the critic's data encoded up to level k."""

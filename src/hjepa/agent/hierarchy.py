@@ -39,24 +39,26 @@ class MacroModel:
 
 class TargetCost(nn.Module):
     """Cost [B, N] of predicted states [B, N, H, D] reaching a target [B, E] in the space of
-    `lift` (the level above's encoder; identity for the top level's own goal): squared distance,
-    summed over the horizon or at its last step, plus a learned distance-to-go on the last state
-    when a critic is given."""
+    `lift` (the level above's encoder; the identity for the top level's own goal):
+    w_e · squared distance + w_c · a learned distance (a critic on that space), summed over the
+    horizon or taken at its last step."""
 
-    def __init__(self, lift: nn.Module, energy: str = "sum", critic=None, critic_weight=0.0):
+    def __init__(self, lift, mode="sum", energy_weight=1.0, critic=None, critic_weight=0.0):
         super().__init__()
-        if energy not in MODES:
-            raise ConfigError(f"level cost energy must be one of {MODES}, got {energy!r}")
-        self.lift, self.energy = lift, energy
+        if mode not in MODES:
+            raise ConfigError(f"level cost energy must be one of {MODES}, got {mode!r}")
+        self.lift, self.mode, self.energy_weight = lift, mode, float(energy_weight)
         self.critic, self.critic_weight = critic, float(critic_weight)
 
     def forward(self, states, target, actions):
-        reached = self.lift(states if self.energy == "sum" else states[..., -1:, :])
-        cost = (reached - target[:, None, None]).pow(2).sum(-1).sum(-1)
+        reached = self.lift(states if self.mode == "sum" else states[..., -1:, :])
+        goal = target[:, None, None]
+        cost = reached.new_zeros(reached.shape[:2])
+        if self.energy_weight:
+            cost = cost + self.energy_weight * (reached - goal).pow(2).sum(-1).sum(-1)
         if self.critic is not None and self.critic_weight:
-            last = self.critic.embed(reached[..., -1, :])
-            togo = embedding_distance(last, self.critic.embed(target)[:, None])
-            cost = cost + self.critic_weight * togo
+            togo = embedding_distance(self.critic.embed(reached), self.critic.embed(goal))
+            cost = cost + self.critic_weight * togo.sum(-1)
         return cost
 
 

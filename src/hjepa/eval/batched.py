@@ -2,10 +2,11 @@
 
 The agent's perception and actor take batches, so N tasks of one fixed layout run as one batch:
 one encoder call and one planning call per env step for all N episodes, each with its own start,
-goal and plan. A batch decides exactly as N single episodes would, except for the parts that
-read the agent's short-term memory (the revisiting cost, the experience correction), which
-hold one episode: they are refused here. Latency is not measured (a batched decision is not an
-episode's); `agent.run_episode` measures it.
+goal and plan. A batch decides as N single episodes would (only the planners' random draws
+differ: one generator serves the batch), except for the parts that read the agent's short-term
+memory (the revisiting cost, the experience correction), which hold one episode: they are
+refused here. Latency is not measured (a batched decision is not an episode's);
+`agent.run_episode` measures it.
 """
 
 import numpy as np

@@ -48,10 +48,11 @@ def horizon_errors(run, horizons, samples: int = 512, probe_episodes: int = 200,
     columns = _position_columns(store)
     train = _encoded(model, store, run.train_episodes[:probe_episodes], columns)
     held = _encoded(model, store, run.held_out_episodes, columns)
-    probes = {
-        k: MLPProbe(model.lift(train["latents"], 1, k), train["positions"], steps=1500, seed=seed)
-        for k in range(1, model.depth + 1)
-    }
+    probes = {}
+    for k in range(1, model.depth + 1):
+        lifted = model.lift(train["latents"], 1, k)
+        with torch.enable_grad():  # the probe is fitted by gradient descent
+            probes[k] = MLPProbe(lifted, train["positions"], steps=1500, seed=seed)
     errors = {k: [] for k in probes}
     rng = np.random.default_rng(seed)
     for h in horizons:

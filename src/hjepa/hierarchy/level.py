@@ -7,6 +7,9 @@
       + w_reg · VICReg(h)                                          criteria (1)(2)
       + w_kl · KL(q(z | chunk) ‖ N(0, I))                          criterion (4)
 
+The regularizer spreads the states out while the level learns, so the prediction error is
+also logged relative to the targets' variance (`relative_pred_loss`, scale-free).
+
 The encoder is an MLP (learned), a linear projection, or the identity (ablations; the identity
 keeps the level below's size and needs no regularizer). Training samples are sequences of
 `sequence` + 1 states of the level below, consecutive ones `gap` env steps apart, with the action
@@ -101,7 +104,9 @@ class Level(nn.Module):
         one_step, _ = prediction_loss(self.predictor(h[:, :-1], z), target[:, 1:], "l2")
         rolled, _ = prediction_loss(self.rollout(h[:, 0], z), target[:, 1:], "l2")
         loss = (one_step + rolled) / 2 + self.kl_weight * kl.mean()
+        spread = target[:, 1:].flatten(0, 1).var(0).mean().clamp_min(1e-8)
         metrics = {"pred_loss": one_step.detach(), "rollout_loss": rolled.detach()}
+        metrics["relative_pred_loss"] = (one_step / spread).detach()  # scale-free, 1 = no skill
         metrics["macro_kl"] = kl.mean().detach()
         if self.regularizer is not None:
             reg, reg_metrics = self.regularizer(h.flatten(0, 1))
