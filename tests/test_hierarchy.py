@@ -130,7 +130,8 @@ def test_levels_stack_to_depth_three_and_each_level_learns(hierarchy_run):
 
 def test_hierarchical_actor_with_no_level_above_plans_as_the_flat_one(hierarchy_run):
     root, _ = hierarchy_run
-    configurator = Configurator(load_config(None, [], root=AgentConfig), root / "hier", False)
+    no_critic = load_config(None, ["cost.critic_weight=0"], root=AgentConfig)
+    configurator = Configurator(no_critic, root / "hier", False)
     agent = configurator.build()
     imagination = agent.actor.imagination
     state, goal = torch.randn(2, 8), torch.randn(2, 8)
@@ -198,7 +199,7 @@ def test_level_costs_measure_in_the_space_above(hierarchy_run):
 
 def test_horizon_errors_per_level(hierarchy_run):
     root, _ = hierarchy_run
-    result = horizon_errors(open_run(root / "hier"), horizons=[1, 3, 12], samples=16)
+    result = horizon_errors(open_run(root / "hier"), [1, 3, 12], samples=16, probe_steps=100)
     assert result["horizons"] == [1, 3, 12] and result["units"] == "px"
     levels = result["levels"]
     assert sorted(levels) == [1, 2, 3] and all(e > 0 for e in levels[1])

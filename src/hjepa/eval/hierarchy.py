@@ -41,9 +41,12 @@ def evaluate_hierarchy(run_dir, horizons=HORIZONS) -> dict:
 
 
 @torch.no_grad()
-def horizon_errors(run, horizons, samples: int = 512, probe_episodes: int = 200, seed: int = 0):
+def horizon_errors(
+    run, horizons, samples: int = 512, probe_episodes: int = 200, probe_steps: int = 1500, seed=0
+):
     """{"horizons": [...], "levels": {k: [error or None per horizon]}, "units": ...} for the
-    hierarchy of an opened run (`experiment.open_run`)."""
+    hierarchy of an opened run (`experiment.open_run`); probes fitted for `probe_steps` steps on
+    up to `probe_episodes` training episodes."""
     model, store = run.model, run.store
     columns = _position_columns(store)
     train = _encoded(model, store, run.train_episodes[:probe_episodes], columns)
@@ -52,7 +55,7 @@ def horizon_errors(run, horizons, samples: int = 512, probe_episodes: int = 200,
     for k in range(1, model.depth + 1):
         lifted = model.lift(train["latents"], 1, k)
         with torch.enable_grad():  # the probe is fitted by gradient descent
-            probes[k] = MLPProbe(lifted, train["positions"], steps=1500, seed=seed)
+            probes[k] = MLPProbe(lifted, train["positions"], steps=probe_steps, seed=seed)
     errors = {k: [] for k in probes}
     rng = np.random.default_rng(seed)
     for h in horizons:
