@@ -69,12 +69,13 @@ class Configurator:
         env = self.make_env()
         max_norm = getattr(env.unwrapped, "max_action_norm", None)
         max_action = float(env.action_space.high.max())
-        planning_cost = self.level_cost(1) if self.cfg.levels else cost
+        hierarchical = mode == 2 and bool(self.cfg.levels)
+        planning_cost = self.level_cost(1) if hierarchical else cost
         imagination = Imagination(self.world_model, planning_cost, max_action, max_norm, correction)
         mpc = RecedingHorizon(_planner(self.cfg.planner), self.cfg.planner.execute)
         if mode == 1:
             actor = Actor(imagination, None, self.policy(imagination.max_action))
-        elif self.cfg.levels:
+        elif hierarchical:
             actor = HierarchicalActor(self.hierarchy, imagination, mpc, self.upper_levels())
         else:
             actor = Actor(imagination, mpc)

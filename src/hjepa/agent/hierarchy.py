@@ -19,12 +19,10 @@ import torch
 from torch import nn
 
 from hjepa.agent.agent import Actor, imagined_steps
-from hjepa.agent.cost import Imagination
+from hjepa.agent.cost import MODES, Imagination
 from hjepa.errors import ConfigError
 from hjepa.jepa.losses import embedding_distance
 from hjepa.plan.mpc import RecedingHorizon
-
-MODES = ("sum", "last")
 
 
 class MacroModel:

@@ -73,11 +73,6 @@ class Level(nn.Module):
     def macro_dim(self) -> int:
         return self.macro.macro_dim
 
-    @property
-    def span(self) -> int:
-        """Env steps a training sample covers at most: `sequence` gaps of the longest length."""
-        return self.sequence * self.gap[1]
-
     def encode(self, lower: torch.Tensor) -> torch.Tensor:
         """The level below's states [..., in_dim] -> this level's [..., dim]."""
         if lower.shape[-1] != self.in_dim:

@@ -84,9 +84,11 @@ class MacroActionEncoder(nn.Module):
     def _track_range(self, mu: torch.Tensor) -> None:
         q = torch.tensor([0.01, 0.99], device=mu.device, dtype=mu.dtype)
         low, high = torch.quantile(mu.detach(), q, dim=0)
-        keep = RANGE_MOMENTUM if self.seen else 0.0
-        self.low.copy_(keep * self.low.nan_to_num(0.0, 0.0, 0.0) + (1 - keep) * low)
-        self.high.copy_(keep * self.high.nan_to_num(0.0, 0.0, 0.0) + (1 - keep) * high)
+        if not self.seen:  # the first batch sets the range
+            self.low.copy_(low)
+            self.high.copy_(high)
+        self.low.lerp_(low, 1 - RANGE_MOMENTUM)
+        self.high.lerp_(high, 1 - RANGE_MOMENTUM)
 
     def _check(self, chunks: torch.Tensor, lengths: torch.Tensor) -> None:
         if chunks.ndim != 3 or chunks.shape[-1] != self.action_dim:
