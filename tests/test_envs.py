@@ -227,6 +227,22 @@ def test_maze_layouts_from_seeds_are_connected(extra_doors):
     assert len({layout.to_text() for layout in sim.layouts}) > 1
 
 
+def test_maze_layout_column_names_the_maze_and_rooms_are_not_layout():
+    fixed = MazeSim(2, layout_seed=3)
+    assert fixed.layout_names == () and fixed.reset(seed=0)[1].shape == (2, 4)
+    sim = MazeSim(6, random_layout=True)
+    assert sim.layout_names == ("layout",) and sim.state_names[-1] == "layout"
+    states = sim.reset(seed=0)[1]
+    codes = [layout.code for layout in sim.layouts]
+    assert states[:, -1].tolist() == codes  # exact in float32
+    texts = [layout.to_text() for layout in sim.layouts]
+    assert len(set(codes)) == len(set(texts))
+    rng = np.random.default_rng(0)
+    for _ in range(40):  # the code stays while the agent changes rooms
+        states = sim.step(rng.uniform(-1, 1, (6, 2)))[1]
+        assert states[:, -1].tolist() == codes
+
+
 TEXT_MAP = """\
 +--+--+--+
 |     |  |

@@ -101,9 +101,18 @@ def test_store_episodes_are_grouped_by_their_layout_columns(fake_store):
     assert (anchors[:, 0] != others[:, 0]).any()  # and across episodes of one layout
 
 
-def test_without_layout_names_each_episode_is_its_own_group(fake_store):
+def test_without_layout_names_all_episodes_share_one_group(fake_store):
     data = learning.critic_data(fake_configurator(layout_names=()))
-    assert len(set(data.groups)) == len(LAYOUTS)
+    assert len(data.groups) == len(LAYOUTS) and len(set(data.groups)) == 1
+
+
+def test_a_layout_column_that_changes_within_an_episode_is_refused():
+    states = [np.array([[0.0, 1.0], [0.0, 1.0]]), np.array([[5.0, 1.0], [6.0, 1.0]])]
+    with pytest.raises(ConfigError, match=r"layout columns \['wall_x'\] change within episode 1"):
+        learning.layout_groups(states, [0, 1], ("wall_x", "door_y"), "the store")
+    assert learning.layout_groups(states[:1], [0, 1], ("wall_x", "door_y"), "s") == [
+        ("layout", 0.0, 1.0)
+    ]
 
 
 def test_a_layout_column_missing_from_the_store_is_named(fake_store):
@@ -126,7 +135,7 @@ def test_random_walks_share_a_group_per_layout():
     assert groups[0] == groups[1] and groups[2] == groups[3] and groups[4] == groups[5]
     assert len({groups[0], groups[2], groups[4]}) == 3  # each time a layout not walked yet
     fixed = fake_configurator((), "hjepa/TwoRooms-v0", "critic.walks=3", "critic.walk_steps=2")
-    assert len(set(learning.random_walks(fixed, ()).groups)) == 3  # no layout names: one each
+    assert len(set(learning.random_walks(fixed, ()).groups)) == 1  # no layout names: one layout
 
 
 def test_reports_say_which_data_the_critic_saw(fake_store):

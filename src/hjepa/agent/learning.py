@@ -30,6 +30,11 @@ from hjepa.errors import ConfigError
 from hjepa.runtime import torch_threads
 
 
+# How the critic's episodes are grouped for its push-apart pairs (`layout_groups`); part of the
+# cached critic's settings, so that critics grouped by an earlier rule are trained again.
+PAIRING = "episodes of one layout; one layout where the env names no layout columns"
+
+
 @dataclass
 class CriticData:
     episodes: list[torch.Tensor]  # latent trajectories [T_i, D]
@@ -50,13 +55,22 @@ def layout_columns(state_names, layout_names, source: str) -> list[int]:
     return [list(state_names).index(name) for name in layout_names]
 
 
-def layout_groups(states: list[np.ndarray], columns: list[int], source: str) -> list:
-    """The critic's group of each episode (states [T, S]): its layout values (the `columns`,
-    fixed within an episode), equal for episodes of the same layout; with no layout columns,
-    each episode its own group, (source, index)."""
-    if not columns:
-        return [(source, i) for i in range(len(states))]
-    return [("layout", *np.asarray(s[0, columns], np.float64).tolist()) for s in states]
+def layout_groups(states: list[np.ndarray], columns: list[int], names, source: str) -> list:
+    """The critic's group of each episode (states [T, S]): its values in the layout `columns`
+    (`names`), equal for episodes of the same layout. With no layout columns every episode runs
+    in the env's one layout: a single group. ConfigError (naming `source`) where a layout
+    column changes within an episode, as pairs across layouts would then be mixed."""
+    groups = []
+    for i, episode in enumerate(states):
+        layout = np.asarray(episode[:, columns], np.float64)
+        varying = [n for n, col in zip(names, layout.T, strict=True) if (col != col[0]).any()]
+        if varying:
+            raise ConfigError(
+                f"{source}: the layout columns {varying} change within episode {i}; an env's "
+                f"layout_names must name state columns fixed within an episode"
+            )
+        groups.append(("layout", *layout[0].tolist()))
+    return groups
 
 
 def training_episodes(configurator) -> tuple[object, list[int]]:
@@ -78,7 +92,7 @@ def critic_data(configurator) -> CriticData:
         episodes.append(configurator.world_model.encode(torch.from_numpy(frames["obs"])))
         states.append(frames["states"])
     walks = random_walks(configurator, layout_names)
-    groups = layout_groups(states, columns, "store")
+    groups = layout_groups(states, columns, layout_names, f"the trajectory store {store.path}")
     return CriticData(episodes + walks.episodes, groups + walks.groups)
 
 
@@ -107,7 +121,8 @@ def random_walks(configurator, layout_names) -> CriticData:
         out = run_episodes(sim, policy, rng, c.walk_steps, options=_unwalked_layout(sim, walked))
         episodes.extend(configurator.world_model.encode(torch.from_numpy(out["obs"])).unbind(0))
         states.extend(out["states"])
-    return CriticData(episodes, layout_groups(states, columns, "walk"))
+    source = f"the {configurator.env_id} sim"
+    return CriticData(episodes, layout_groups(states, columns, layout_names, source))
 
 
 def _unwalked_layout(sim, walked: set, tries: int = 200) -> dict | None:
@@ -153,8 +168,10 @@ def describe_critic_data(configurator) -> str:
 
 
 def critic_settings(cfg) -> dict:
-    """What the trained critic depends on (learning from memory comes later, not cached)."""
-    return {k: v for k, v in to_dict(cfg.critic).items() if not k.startswith("memory_")}
+    """What the trained critic depends on (learning from memory comes later, not cached), and
+    `PAIRING`, the rule that groups its episodes."""
+    critic = {k: v for k, v in to_dict(cfg.critic).items() if not k.startswith("memory_")}
+    return {**critic, "pairing": PAIRING}
 
 
 def fit_critic(configurator, critic: DistanceCritic, data: CriticData, steps: int) -> dict:

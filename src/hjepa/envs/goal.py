@@ -21,7 +21,8 @@ own envs (`hjepa/TwoRooms-v0`, ..., `hjepa/PendulumGoal-v0`) and any Gymnasium e
 - attributes (on the env or any wrapper, read with `env.get_wrapper_attr`):
   `state_names`, `position_names` (the state columns that locate the agent, probed together;
   default none), `layout_names` (state columns fixed within an episode that describe the
-  layout, such as wall positions: episodes with equal values share a layout; default none),
+  layout, such as wall positions: episodes with equal values share a layout; default none, for
+  an env whose episodes all share one layout),
   `units` (of positions and distances, e.g. "px", "rad", "m"; default "units").
 - `render_state(state) -> observation`: the observation the env would show in `state`, without
   changing the running episode (how goal images are made).

@@ -23,12 +23,16 @@ vertical wall, a space where a wall would be is a door, and room cells are two s
 The outer border must be closed and every room reachable. Trailing spaces may be omitted; a bad
 map raises ConfigError naming the 1-based line and column (or the rooms no door leads to).
 States are (x, y, room_row, room_col), where the room of a position is the one whose cell,
-extended to the centre lines of its walls, contains it. The maze's goal-reaching task set lives
+extended to the centre lines of its walls, contains it; the rooms follow the agent, so they are
+not layout columns. A maze with `random_layout=True` adds a `layout` column, a 24-bit code of
+its doors (`MazeLayout.code`), fixed within an episode: episodes with equal codes share a maze.
+A fixed maze has no layout column, as every episode runs in the same maze. The maze's goal-reaching task set lives
 in `hjepa.envs.maze_tasks`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import textwrap
 from dataclasses import dataclass
 
@@ -64,6 +68,12 @@ class MazeLayout:
             and np.array_equal(self.h_doors, other.h_doors)
             and np.array_equal(self.v_doors, other.v_doors)
         )
+
+    @property
+    def code(self) -> int:
+        """A 24-bit code of the open doors (exact in float32), equal for equal layouts."""
+        doors = np.concatenate([self.h_doors.ravel(), self.v_doors.ravel()]).astype(np.uint8)
+        return int.from_bytes(hashlib.blake2b(doors.tobytes(), digest_size=3).digest(), "big")
 
     def neighbours(self, row: int, col: int) -> list[tuple[int, int]]:
         """Rooms reachable from (row, col) through one open door."""
@@ -303,7 +313,6 @@ class MazeSim(ArenaSim):
     of each env.
     """
 
-    layout_names = ("room_row", "room_col")
     # "band" and "shortest_steps" annotate the maze's tasks (hjepa.envs.maze_tasks) for reports;
     # the simulator ignores them.
     option_keys = ("start", "room", "maze", "band", "shortest_steps")
@@ -320,6 +329,7 @@ class MazeSim(ArenaSim):
         door_px: int = DOOR_PX,
         **kwargs,
     ):
+        self.random_layout = bool(random_layout)  # before the arena sizes its layout columns
         super().__init__(num_envs, size=size, **kwargs)
         self.fixed_layout = None
         if text_map is not None:
@@ -327,7 +337,6 @@ class MazeSim(ArenaSim):
             rooms = (self.fixed_layout.rows, self.fixed_layout.cols)
         self.geometry = MazeGeometry(self.size, int(rooms[0]), int(rooms[1]), int(door_px))
         self.geometry.check()
-        self.random_layout = bool(random_layout)
         self.extra_doors = int(extra_doors)
         if self.fixed_layout is None:
             seed_rng = np.random.default_rng(layout_seed)
@@ -335,11 +344,20 @@ class MazeSim(ArenaSim):
         self._fixed_walls = self.geometry.walls(self.fixed_layout)
         self.layouts: list[MazeLayout] = [self.fixed_layout] * self.num_envs
 
+    @property
+    def layout_names(self) -> tuple[str, ...]:
+        """("layout",) when every reset draws a new maze; none for a fixed maze."""
+        return ("layout",) if self.random_layout else ()
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return ("x", "y", "room_row", "room_col", *self.layout_names)
+
     def states(self) -> np.ndarray:
-        """(x, y, room_row, room_col) float32 [N, 4]; the room follows the agent."""
+        """(x, y, room_row, room_col[, layout]) float32 [N, S]; the room follows the agent."""
         self._require_reset()
         rooms = self.geometry.room_index(self._pos)
-        return np.concatenate([self._pos, rooms], axis=1).astype(np.float32)
+        return np.concatenate([self._pos, rooms, self._layout], axis=1).astype(np.float32)
 
     def room_of(self, positions: np.ndarray) -> np.ndarray:
         """(room_row, room_col) int64 [N, 2] of positions [N, 2] (x, y) in pixels."""
@@ -375,9 +393,10 @@ class MazeSim(ArenaSim):
                 for _ in range(self.num_envs)
             ]
             walls = np.stack([self.geometry.walls(layout) for layout in self.layouts])
-        else:
-            walls = np.broadcast_to(self._fixed_walls, (self.num_envs, self.size, self.size))
-        return walls, np.zeros((self.num_envs, 2), dtype=np.float32)
+            codes = np.array([[layout.code] for layout in self.layouts], dtype=np.float32)
+            return walls, codes
+        walls = np.broadcast_to(self._fixed_walls, (self.num_envs, self.size, self.size))
+        return walls, np.zeros((self.num_envs, 0), dtype=np.float32)
 
     def _start_positions(self, options: dict) -> np.ndarray:
         if "room" not in options:
