@@ -29,7 +29,6 @@ from hjepa.envs.policies import load_policy
 from hjepa.errors import ConfigError
 from hjepa.runtime import torch_threads
 
-
 # How the critic's episodes are grouped for its push-apart pairs (`layout_groups`); part of the
 # cached critic's settings, so that critics grouped by an earlier rule are trained again.
 PAIRING = "episodes of one layout; one layout where the env names no layout columns"

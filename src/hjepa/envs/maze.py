@@ -26,19 +26,19 @@ States are (x, y, room_row, room_col), where the room of a position is the one w
 extended to the centre lines of its walls, contains it; the rooms follow the agent, so they are
 not layout columns. A maze with `random_layout=True` adds a `layout` column, a 24-bit code of
 its doors (`MazeLayout.code`), fixed within an episode: episodes with equal codes share a maze.
-A fixed maze has no layout column, as every episode runs in the same maze. The maze's goal-reaching task set lives
-in `hjepa.envs.maze_tasks`.
+A fixed maze has no layout column, as every episode runs in the same maze. The maze's
+goal-reaching task set lives in `hjepa.envs.maze_tasks`.
 """
 
 from __future__ import annotations
 
 import hashlib
-import textwrap
 from dataclasses import dataclass
 
 import numpy as np
 
 from hjepa.envs.arena import DEFAULT_SIZE, ArenaSim, as_list, sample_in_mask
+from hjepa.envs.maze_text import parse_text_map
 from hjepa.errors import ConfigError
 
 WALL_PX = 4
@@ -122,7 +122,7 @@ class MazeLayout:
     def from_text(cls, text: str) -> MazeLayout:
         """Parse a text map; ConfigError naming the line and column of the first problem, or
         the rooms that cannot be reached."""
-        layout = _parse_text_map(text)
+        layout = cls(*parse_text_map(text))
         reached = layout.room_distances()
         cut_off = [(r, c) for r in range(layout.rows) for c in range(layout.cols)]
         cut_off = [room for room in cut_off if room not in reached]
@@ -163,60 +163,6 @@ def _find(parent: list[int], i: int) -> int:
         parent[i] = parent[parent[i]]
         i = parent[i]
     return i
-
-
-def _parse_text_map(text: str) -> MazeLayout:
-    lines = textwrap.dedent(text).strip("\n").split("\n")
-    lines = [line.rstrip() for line in lines]
-    if len(lines) < 3 or len(lines) % 2 == 0:
-        raise ConfigError(f"text map: expected an odd number (>= 3) of lines, got {len(lines)}")
-    width = len(lines[0])
-    if width < 4 or (width - 1) % 3:
-        raise ConfigError(f"text map line 1: expected 3 * columns + 1 characters, got {width}")
-    rows, cols = len(lines) // 2, (width - 1) // 3
-    layout = MazeLayout(np.zeros((rows, cols - 1), bool), np.zeros((rows - 1, cols), bool))
-    for i, line in enumerate(lines):
-        if len(line) > width:
-            _bad(i, width, f"line longer than the first line ({width} characters)")
-        line = line.ljust(width)
-        if i % 2 == 0:
-            _parse_corner_line(line, i, rows, layout)
-        else:
-            _parse_room_line(line, i, cols, layout)
-    return layout
-
-
-def _bad(line: int, col: int, message: str) -> None:
-    raise ConfigError(f"text map line {line + 1}, column {col + 1}: {message}")
-
-
-def _parse_corner_line(line: str, i: int, rows: int, layout: MazeLayout) -> None:
-    r = i // 2
-    for j, ch in enumerate(line):
-        if j % 3 == 0:
-            if ch != "+":
-                _bad(i, j, f"expected '+' (wall corner), got {ch!r}")
-        elif ch not in "- ":
-            _bad(i, j, f"expected '-' (wall) or ' ' (door), got {ch!r}")
-        elif j % 3 == 2 and ch != line[j - 1]:
-            _bad(i, j, "a wall segment must be '--' or '  ' (both characters alike)")
-        elif ch == " " and r in (0, rows):
-            _bad(i, j, "the outer border must be closed (no door)")
-        elif ch == " ":
-            layout.v_doors[r - 1, j // 3] = True
-
-
-def _parse_room_line(line: str, i: int, cols: int, layout: MazeLayout) -> None:
-    r = i // 2
-    for j, ch in enumerate(line):
-        if j % 3 and ch != " ":
-            _bad(i, j, f"expected ' ' inside a room, got {ch!r}")
-        elif j % 3 == 0 and ch not in "| ":
-            _bad(i, j, f"expected '|' (wall) or ' ' (door), got {ch!r}")
-        elif j % 3 == 0 and ch == " " and j // 3 in (0, cols):
-            _bad(i, j, "the outer border must be closed (no door)")
-        elif j % 3 == 0 and ch == " ":
-            layout.h_doors[r, j // 3 - 1] = True
 
 
 @dataclass(frozen=True)
