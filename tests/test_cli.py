@@ -1,6 +1,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from hjepa.cli import main
 
 
@@ -36,6 +38,11 @@ def test_train_then_errors_are_one_clear_line(tmp_path, capsys):
     assert "unknown config key optim.lr_typo" in capsys.readouterr().err
     assert main(["train", str(tmp_path / "missing.yaml")]) == 2
     assert "not found" in capsys.readouterr().err
+    for bad in ("0", "-3"):  # argparse exits 2 with the reason
+        with pytest.raises(SystemExit) as exit_info:
+            main([*common, "--stop-after", bad])
+        assert exit_info.value.code == 2
+        assert "--stop-after: must be >= 1" in capsys.readouterr().err
 
 
 def test_module_entry_point():

@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run from its checkpoint")
     train.add_argument(
         "--stop-after",
-        type=int,
+        type=_positive_int,
         metavar="K",
         help="stop after K steps (checkpointed)",
     )
@@ -233,6 +233,17 @@ def _train(args) -> int:
     if result.collapse_steps:
         print(f"WARNING: representation collapse detected at steps {result.collapse_steps}")
     return 0
+
+
+def _positive_int(text: str) -> int:
+    """argparse type of counts such as --stop-after: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 def _json_object(text: str, option: str) -> dict:

@@ -2,11 +2,13 @@
 
     cfg = load_config("configs/ijepa_shapes.yaml", ["optim.lr=3e-4", "train.steps=200"])
 
-Unknown keys and values of the wrong type raise ConfigError naming the dotted key. The resolved
+Unknown keys, values of the wrong type, numbers that are not finite and numbers outside a key's
+limits (declared with `limited`) raise ConfigError naming the dotted key. The resolved
 config is written to the run folder as `config.yaml` and can be loaded back the same way.
 """
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -17,6 +19,20 @@ import yaml
 from hjepa.errors import ConfigError
 
 PRESETS = Path(__file__).resolve().parent / "configs"  # the presets shipped with hjepa
+
+
+def limited(default, least=None, *, above=None, below=None):
+    """A dataclass field whose value must be >= `least`, > `above` and < `below` (those given)."""
+    return field(default=default, metadata={"least": least, "above": above, "below": below})
+
+
+def _check_limits(key: str, value, limits) -> None:
+    if limits.get("least") is not None and value < limits["least"]:
+        raise ConfigError(f"{key}: must be >= {limits['least']}, got {value!r}")
+    if limits.get("above") is not None and value <= limits["above"]:
+        raise ConfigError(f"{key}: must be > {limits['above']}, got {value!r}")
+    if limits.get("below") is not None and value >= limits["below"]:
+        raise ConfigError(f"{key}: must be < {limits['below']}, got {value!r}")
 
 
 @dataclass
@@ -33,10 +49,10 @@ class DataConfig:
     env: str = "hjepa/TwoRooms-v0"
     env_kwargs: dict = field(default_factory=dict)
     policy: str = "random_walk"
-    episodes: int = 1000
-    episode_steps: int = 90
+    episodes: int = limited(1000, 1)
+    episode_steps: int = limited(90, 1)
     frames: int = 17  # frames per training window
-    held_out: float = 0.1  # fraction of episodes kept for evaluation
+    held_out: float = limited(0.1, 0.0, below=1.0)  # fraction of episodes kept for evaluation
     in_memory: bool = True  # read the store into RAM instead of memory-mapping it
 
 
@@ -112,9 +128,9 @@ class ObjectiveConfig:
 class OptimConfig:
     """AdamW with linear warmup + cosine learning rate and a cosine weight-decay ramp."""
 
-    lr: float = 1e-3
-    min_lr: float = 1e-5
-    warmup_steps: int = 50
+    lr: float = limited(1e-3, above=0.0)
+    min_lr: float = limited(1e-5, 0.0)
+    warmup_steps: int = limited(50, 0)
     weight_decay: float = 0.04
     weight_decay_end: float = 0.4
     betas: tuple[float, float] = (0.9, 0.999)
@@ -127,15 +143,15 @@ class TrainConfig:
 
     name: str = "run"
     run_dir: str = "runs"
-    steps: int = 500
-    batch_size: int = 64  # per process
+    steps: int = limited(500, 1)
+    batch_size: int = limited(64, 1)  # per process
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     precision: str = "auto"  # auto (bf16 on CUDA, fp32 elsewhere) | fp32 | bf16
     threads: int = 0  # 0 keeps torch's default
-    log_every: int = 10
-    monitor_every: int = 50
-    checkpoint_every: int = 100
+    log_every: int = limited(10, 1)
+    monitor_every: int = limited(50, 1)
+    checkpoint_every: int = limited(100, 1)
     collapse_std: float = 0.01  # warn when mean per-dim std / feature RMS falls below
     collapse_rank: float = 0.05  # warn when effective rank / dim falls below
     tensorboard: bool = True
@@ -187,7 +203,10 @@ def load_config(path: str | Path | None = None, overrides: list[str] = (), root=
     tree = {}
     if path is not None:
         path = resolve_preset(path)
-        tree = yaml.safe_load(path.read_text()) or {}
+        try:
+            tree = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
         if not isinstance(tree, dict):
             raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     for item in overrides:
@@ -267,6 +286,8 @@ def _build(cls, tree, prefix: str):
             values[name] = _build(hint, value, key + ".")
         else:
             values[name] = _coerce(key, hint, value)
+            if values[name] is not None:
+                _check_limits(key, values[name], fields[name].metadata)
     return cls(**values)
 
 
@@ -290,11 +311,15 @@ def _coerce(key: str, hint, value):
         return tuple(
             _coerce(f"{key}[{i}]", k, v) for i, (k, v) in enumerate(zip(kinds, value, strict=True))
         )
-    if hint is float and isinstance(value, int | str) and not isinstance(value, bool):
+    if hint is float and isinstance(value, int | float | str) and not isinstance(value, bool):
         try:  # YAML reads 3e-4 (no dot) as a string
-            return float(value)
+            number = float(value)
         except ValueError:
-            pass
+            number = None
+        if number is not None and not math.isfinite(number):
+            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+        if number is not None:
+            return number
     if hint is dict and isinstance(value, dict):
         return value
     if hint in (int, float, str, bool) and type(value) is hint:

@@ -5,19 +5,21 @@ cfg = load_config("configs/agent_two_rooms.yaml", ["planner.kind=cem"], root=Age
 
 from dataclasses import dataclass, field
 
+from hjepa.config import limited
+
 
 @dataclass
 class PlannerConfig:
     kind: str = "mppi"  # gradient | cem | mppi
-    horizon: int = 4
-    iterations: int = 2  # the budget: optimization steps / sampling rounds per replan
-    samples: int = 128  # cem, mppi
-    elites: int = 16  # cem
+    horizon: int = limited(4, 1)
+    iterations: int = limited(2, 1)  # the budget: optimization steps / sampling rounds per replan
+    samples: int = limited(128, 1)  # cem, mppi
+    elites: int = limited(16, 1)  # cem
     std: float = 0.5  # cem, mppi: sampling spread, as a fraction of the action bound
     temperature: float = 0.1  # mppi, relative to the samples' cost spread
     restarts: int = 4  # gradient
     lr: float = 0.5  # gradient, as a fraction of the action bound
-    execute: int = 1  # actions executed between replans
+    execute: int = limited(1, 1)  # actions executed between replans
 
 
 @dataclass

@@ -49,7 +49,10 @@ def make_sim(env_id: str, num_envs: int = 1, **kwargs) -> ArenaSim:
         known = ", ".join(sorted(SIM_REGISTRY))
         raise ConfigError(f"unknown env id {env_id!r}; known ids: {known}")
     cls, fixed = SIM_REGISTRY[env_id]
-    return cls(num_envs=num_envs, **{**fixed, **kwargs})
+    try:
+        return cls(num_envs=num_envs, **{**fixed, **kwargs})
+    except TypeError as err:  # an argument the simulator does not take
+        raise ConfigError(f"env kwargs of {env_id} {kwargs}: {err}") from None
 
 
 def _register_all() -> None:
