@@ -43,8 +43,26 @@ def test_truncated_weights_raise_checkpoint_error(exported):
     _, out = exported
     weights = out / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match="checksum mismatch"):
+        load_model(out)
+    config = json.loads((out / "config.json").read_text())
+    del config["weights_sha256"]  # an export from before the checksum: safetensors' own check
+    (out / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match="truncated or corrupt"):
         load_model(out)
+
+
+def test_weights_damaged_in_place_are_refused_naming_the_file(exported):
+    model, out = exported
+    weights = out / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-200:-100] = bytes(100)  # zeros inside the tensor data: safetensors cannot tell
+    weights.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"model\.safetensors: damaged"):
+        load_model(out)
+    export_model(model, "vit", VIT_KWARGS, out)  # exporting again repairs it
+    x = torch.randn(1, 3, 16, 8)
+    assert torch.equal(load_model(out)(x), model(x))
 
 
 def test_missing_files_raise_checkpoint_error(exported, tmp_path):

@@ -6,7 +6,7 @@ import torch
 
 from hjepa.checkpoint import load_checkpoint
 from hjepa.errors import CheckpointError, ConfigError, NonFiniteLossError, ShapeError
-from hjepa.experiment import build_dataset, build_masks, build_model
+from hjepa.experiment import build_dataset, build_masks, build_model, load_run
 from hjepa.nets.export import load_model
 from hjepa.runtime import torch_threads
 from hjepa.train import trainer
@@ -151,15 +151,42 @@ def test_interrupted_checkpoint_write_leaves_previous_intact(tiny_config, monkey
     path = cfg_run_dir(cfg) / "checkpoints" / "last.pt"
     before = path.read_bytes()
 
-    def dies_mid_write(obj, tmp_path):
-        Path(tmp_path).write_bytes(b"partial")
+    real_write = Path.write_bytes
+
+    def dies_mid_write(self, data):
+        real_write(self, data[:100])
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(torch, "save", dies_mid_write)
+    monkeypatch.setattr(Path, "write_bytes", dies_mid_write)
     with pytest.raises(KeyboardInterrupt):
         train(cfg, resume=True)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == ["last.pt"]
+
+
+def test_a_damaged_checkpoint_is_refused_naming_the_file(tiny_config):
+    cfg = tiny_config("train.steps=6")
+    train(cfg, stop_after=3)
+    path = cfg_run_dir(cfg) / "checkpoints" / "last.pt"
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 2000] = bytes(len(data[middle : middle + 2000]))  # zeros, same size
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"last\.pt is damaged: its SHA-256 checksum"):
+        train(cfg, resume=True)
+    with pytest.raises(CheckpointError, match="damaged"):
+        load_run(cfg_run_dir(cfg))  # what eval and plan read
+
+
+def test_resume_of_a_finished_run_keeps_its_results(tiny_config):
+    cfg = tiny_config()
+    train(cfg)
+    summary = cfg_run_dir(cfg) / "summary.json"
+    before = summary.read_bytes()
+    with pytest.raises(ConfigError, match="already finished its 6 steps"):
+        train(cfg, resume=True)
+    assert summary.read_bytes() == before
+    assert '"final_metrics": {}' not in before.decode()
 
 
 def test_torch_threads_sets_then_restores_even_on_error():

@@ -2,11 +2,15 @@
 
 Layout of an export directory:
     model.safetensors   the state_dict (contiguous CPU tensors)
-    config.json         {"name": registry name, "kwargs": builder kwargs, "hjepa_version": ...}
+    config.json         {"name": registry name, "kwargs": builder kwargs, "hjepa_version": ...,
+                         "weights_sha256": the SHA-256 of model.safetensors}
 Each file is written to a temporary file in the same directory and then renamed into place, so a
-crash never leaves a half-written file under the final name.
+crash never leaves a half-written file under the final name. Loading checks the weights against
+the checksum (exports written before it had none and load unchecked), so damaged weights, or
+weights and config from two different exports, are refused.
 """
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -32,7 +36,7 @@ def export_model(module: nn.Module, name: str, kwargs: dict, path_dir: str | os.
     registry.check_kwargs(name, kwargs)
     config = {"name": name, "kwargs": kwargs, "hjepa_version": hjepa.__version__}
     try:
-        config_text = json.dumps(config, indent=2, sort_keys=True)
+        json.dumps(config)
     except TypeError as exc:
         raise ConfigError(f"export kwargs of {name!r} are not JSON-serializable: {exc}") from exc
     out = Path(path_dir)
@@ -40,8 +44,14 @@ def export_model(module: nn.Module, name: str, kwargs: dict, path_dir: str | os.
     # clone() so tensors sharing storage (tied weights) do not trip safetensors' check.
     state = {k: v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()}
     atomic_write(out / WEIGHTS_FILE, lambda p: save_file(state, p, metadata={"format": "pt"}))
+    config["weights_sha256"] = _sha256(out / WEIGHTS_FILE)
+    config_text = json.dumps(config, indent=2, sort_keys=True)
     atomic_write(out / CONFIG_FILE, lambda p: Path(p).write_text(config_text + "\n"))
     return out
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _read_config(path: Path) -> dict:
@@ -58,9 +68,14 @@ def _read_config(path: Path) -> dict:
     return config
 
 
-def _read_weights(path: Path) -> dict[str, torch.Tensor]:
+def _read_weights(path: Path, checksum: str | None) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise CheckpointError(f"{path}: missing weights file")
+    if checksum is not None and _sha256(path) != checksum:
+        raise CheckpointError(
+            f"{path}: damaged, or not the weights its {CONFIG_FILE} was written with (SHA-256 "
+            f"checksum mismatch); export the run again"
+        )
     try:
         return load_file(str(path))
     except Exception as exc:  # safetensors raises its own error types for corrupt headers/data
@@ -100,7 +115,7 @@ def load_model(path_dir: str | os.PathLike) -> nn.Module:
         model = registry.build(config["name"], **config.get("kwargs", {}))
     except ConfigError as exc:
         raise CheckpointError(f"{root / CONFIG_FILE}: cannot rebuild the model: {exc}") from exc
-    state = _read_weights(root / WEIGHTS_FILE)
+    state = _read_weights(root / WEIGHTS_FILE, config.get("weights_sha256"))
     _check_state(model, state, root / WEIGHTS_FILE)
     model.load_state_dict(state, strict=True)
     return model.eval()

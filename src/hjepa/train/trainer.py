@@ -4,7 +4,6 @@ Run folder `<train.run_dir>/<train.name>/`: config.yaml, metrics.csv, tensorboar
 checkpoints/last.pt, encoder/ (safetensors + config.json), summary.json.
 """
 
-import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from hjepa.experiment import (
     episode_split,
     trajectory_store,
 )
+from hjepa.io import write_json_atomic
 from hjepa.jepa.collapse import check_collapse
 from hjepa.nets.export import export_model
 from hjepa.runtime import (
@@ -225,6 +225,11 @@ def _prepare_run_dir(run_dir: Path, cfg: Config, resume: bool, overwrite: bool) 
             raise CheckpointError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}")
         state = load_checkpoint(checkpoint)
         _check_same_config(from_dict(state["config"]), cfg)
+        if state["step"] >= cfg.train.steps:
+            raise ConfigError(
+                f"--resume: the run in {run_dir} already finished its {state['step']} steps; "
+                f"its results stay as they are (train a new run to train longer)"
+            )
         return state
     if checkpoint is not None:
         raise ConfigError(
@@ -294,4 +299,4 @@ def _finish(run_dir: Path, model, cfg: Config, result: TrainResult) -> None:
         "final_metrics": result.metrics,
         "collapse_warnings_at_steps": result.collapse_steps,
     }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json_atomic(run_dir / "summary.json", summary)
