@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from hjepa.errors import ConfigError
+from hjepa.io import write_text_atomic
 
 PRESETS = Path(__file__).resolve().parent / "configs"  # the presets shipped with hjepa
 
@@ -237,7 +238,7 @@ def to_dict(cfg) -> dict:
 
 
 def save_config(cfg: Config, path: Path) -> None:
-    path.write_text(yaml.safe_dump(to_dict(cfg), sort_keys=False))
+    write_text_atomic(path, yaml.safe_dump(to_dict(cfg), sort_keys=False))
 
 
 def _plain(value):

@@ -2,7 +2,8 @@
 
 Every writer goes to a temporary file in the target's folder, is flushed and fsynced, then
 renamed over the target (rename is atomic on POSIX and Windows). Used by the trajectory store,
-checkpoints, exported weights, the metrics log and the agent's cache.
+checkpoints, exported weights, the metrics log, the agent's cache, configs, results and plots.
+`keep_earlier` moves a results folder aside before a command writes new results into it.
 """
 
 import json
@@ -35,3 +36,15 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
 def write_json_atomic(path: str | os.PathLike, data, indent: int = 2) -> Path:
     """`data` as JSON (objects it cannot encode as their str), newline-terminated."""
     return write_text_atomic(path, json.dumps(data, indent=indent, default=str) + "\n")
+
+
+def keep_earlier(folder: str | os.PathLike) -> Path | None:
+    """Move a non-empty results `folder` aside to `<folder>.<n>` (the first free n >= 1), so
+    that new results never overwrite earlier ones; returns where they went (None if nothing)."""
+    folder = Path(folder)
+    if not folder.is_dir() or not any(folder.iterdir()):
+        return None
+    n = 1
+    while folder.with_name(f"{folder.name}.{n}").exists():
+        n += 1
+    return folder.rename(folder.with_name(f"{folder.name}.{n}"))

@@ -14,7 +14,6 @@ steps per replan (candidate sequences x horizon) and per env step (every level's
 together, for a hierarchical agent).
 """
 
-import json
 import math
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from hjepa.agent.agent import run_episode
 from hjepa.agent.learning import describe_critic_data
 from hjepa.envs.goal import env_facts
 from hjepa.envs.tasks import task_set
+from hjepa.io import keep_earlier, write_json_atomic, write_text_atomic
 from hjepa.runtime import torch_threads
 from hjepa.viz.plots import plot_trajectories, save_gif
 
@@ -42,8 +42,12 @@ def wilson_interval(successes: int, trials: int) -> tuple[float, float]:
 
 
 def evaluate_agent(configurator, out_dir: str | Path, mode: int | None = None, gifs: int = 2):
-    """Run the task set with the configurator's agent; returns and saves the summary."""
+    """Run the task set with the configurator's agent; returns and saves the summary (earlier
+    results in `out_dir` are kept, moved to `<out_dir>.<n>`)."""
     out_dir = Path(out_dir)
+    kept = keep_earlier(out_dir)
+    if kept is not None:
+        print(f"earlier results of {out_dir} kept in {kept}")
     out_dir.mkdir(parents=True, exist_ok=True)
     agent = configurator.build(mode)
     env = configurator.make_env(render_mode="rgb_array")
@@ -73,12 +77,12 @@ def evaluate_agent(configurator, out_dir: str | Path, mode: int | None = None, g
     summary["critic_data"] = describe_critic_data(configurator)
     facts = env_facts(env)
     summary["units"] = facts.units
-    (out_dir / "episodes.json").write_text(json.dumps(episodes) + "\n")
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    write_json_atomic(out_dir / "episodes.json", episodes, indent=None)
+    write_json_atomic(out_dir / "summary.json", summary)
     plane = task_set(configurator.env_id).plane
     labels = facts.position_names or ("agent_pos[0]", "agent_pos[1]")
     plot_trajectories(episodes[:16], out_dir / "trajectories.png", plane, labels)
-    (out_dir / "report.md").write_text(report(summary, configurator))
+    write_text_atomic(out_dir / "report.md", report(summary, configurator))
     return summary
 
 

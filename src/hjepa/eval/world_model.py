@@ -17,7 +17,6 @@ What cannot be measured is None in `eval.json` and "n/a" on screen, with the rea
 need the env's position columns.
 """
 
-import json
 from pathlib import Path
 
 import torch
@@ -26,6 +25,7 @@ from hjepa.data.windows import WindowDataset
 from hjepa.errors import ConfigError
 from hjepa.eval.probes import GroupedProbe, LinearProbe, MLPProbe, position_rmse, rmse
 from hjepa.experiment import open_run
+from hjepa.io import keep_earlier, write_json_atomic
 from hjepa.viz.plots import plot_rollout_error
 
 NO_STATES = "the store records no true states (the env's info carries no 'state')"
@@ -80,8 +80,11 @@ def evaluate_world_model(
         probed = _probe_errors(model, train, held, facts, steps)
         result["not_measured"].update(probed.pop("not_measured", {}))
         result.update(probed)
+    kept = keep_earlier(out_dir)
+    if kept is not None:
+        print(f"earlier results of {out_dir} kept in {kept}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "eval.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_json_atomic(out_dir / "eval.json", result)
     plot_rollout_error(result, out_dir / "rollout_error.png")
     return result
 

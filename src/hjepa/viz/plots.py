@@ -8,6 +8,13 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from hjepa.io import atomic_write  # noqa: E402
+
+
+def save_figure(fig, path: Path) -> None:
+    """Save `fig` to `path` atomically (format from the suffix)."""
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format=Path(path).suffix.lstrip(".")))
+
 
 def plot_rollout_error(result: dict, path: Path) -> None:
     """Relative latent error and, where measured, probed position error (in the env's units)
@@ -26,7 +33,7 @@ def plot_rollout_error(result: dict, path: Path) -> None:
         right.legend(loc="upper left", fontsize=8)
     left.set_title("World-model rollout error on held-out episodes")
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -44,7 +51,7 @@ def plot_horizon_errors(result: dict, path: Path) -> None:
     ax.set_title("How far each level predicts (held-out episodes)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -64,7 +71,7 @@ def plot_trajectories(episodes: list[dict], path: Path, plane=None, labels=("", 
         _draw_episode(ax, ep, plane, labels)
     fig.suptitle("start (blue), goal (star), path (green: success, red: failure)", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path)
+    save_figure(fig, path)
     plt.close(fig)
 
 
@@ -112,4 +119,9 @@ def save_gif(frames: list, path: Path, scale: int = 4, fps: int = 15) -> None:
         Image.fromarray(np.asarray(f)).resize((f.shape[1] * scale, f.shape[0] * scale), 0)
         for f in frames
     ]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=1000 // fps, loop=0)
+    atomic_write(
+        path,
+        lambda tmp: images[0].save(
+            tmp, "GIF", save_all=True, append_images=images[1:], duration=1000 // fps, loop=0
+        ),
+    )
