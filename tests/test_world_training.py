@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from hjepa.config import load_config
+from hjepa.data.store import TrajectoryStore
 from hjepa.errors import ConfigError
 from hjepa.eval.world_model import evaluate_world_model
 from hjepa.experiment import build_dataset, load_run
@@ -80,6 +81,20 @@ def test_store_from_another_env_is_refused(tmp_path):
         train(other)
     with pytest.raises(ConfigError, match="action_dim"):
         train(tiny(tmp_path, f"data.path={store}", "world.action_dim=3", "train.name=a3"))
+
+
+def test_a_store_unlike_the_config_or_left_empty_is_refused_naming_it(tmp_path):
+    train(tiny(tmp_path, "train.steps=1"))
+    store = tmp_path / "data" / "two_rooms"
+    episodes = len(TrajectoryStore(store))
+    smaller = tiny(tmp_path, "train.steps=1", "data.episodes=30", "data.episode_steps=10")
+    with pytest.raises(ConfigError, match=f"{store} holds {episodes} episodes.*data.episodes=30"):
+        train(smaller, overwrite=True)
+    meta = json.loads((store / "meta.json").read_text())
+    meta.update(shards=[], num_episodes=0, num_frames=0)  # what a killed collection leaves
+    (store / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ConfigError, match=f"{store} holds 0 episodes.*delete {store}"):
+        train(tiny(tmp_path, "train.steps=1"), overwrite=True)
 
 
 def test_refinement_trains_the_predictor_on_frozen_latents(tmp_path):

@@ -78,12 +78,29 @@ def trajectory_store(cfg: Config) -> TrajectoryStore:
     distributed.barrier()  # the other ranks wait for rank 0's collection
     store = TrajectoryStore(path, in_memory=d.in_memory)
     store.check_env(d.env, d.env_kwargs)
+    _check_store_size(store, d)
     if store.action_dim != cfg.world.action_dim:
         raise ConfigError(
             f"world.action_dim={cfg.world.action_dim} but the store at {path} has "
             f"{store.action_dim}-d actions"
         )
     return store
+
+
+def _check_store_size(store: TrajectoryStore, d) -> None:
+    """ConfigError unless the store holds the data.episodes episodes of at most
+    data.episode_steps steps the config asks for (an interrupted collection holds fewer)."""
+    episodes = len(store)
+    longest = int(store.episode_lengths.max()) - 1 if episodes else 0
+    if episodes == d.episodes and longest <= d.episode_steps:
+        return
+    raise ConfigError(
+        f"the trajectory store {store.path} holds {episodes} episodes of up to {longest} steps, "
+        f"but the config asks for data.episodes={d.episodes} of data.episode_steps="
+        f"{d.episode_steps} (an interrupted collection holds fewer): delete {store.path} to "
+        f"collect it again, or set data.episodes={episodes} data.episode_steps={longest} to "
+        f"train on it as it is"
+    )
 
 
 def episode_split(cfg: Config, store: TrajectoryStore) -> tuple[list[int], list[int]]:
