@@ -329,6 +329,14 @@ def dot_centre(channel: np.ndarray) -> tuple[float, float]:
     return float((w.sum(0) * centres).sum() / w.sum()), float((w.sum(1) * centres).sum() / w.sum())
 
 
+def test_a_goal_in_a_wall_or_outside_names_the_goal():
+    env = gymnasium.make("hjepa/TwoRooms-v0")
+    with pytest.raises(ConfigError, match=r"options\['goal'\]: position in a wall or outside"):
+        env.reset(seed=0, options={"goal": (500, 500)})
+    with pytest.raises(ConfigError, match=r"options\['start'\]: position in a wall"):
+        env.reset(seed=0, options={"start": (500, 500), "goal": (20, 20)})
+
+
 def test_gymnasium_make_time_limit_goal_and_render():
     env = gymnasium.make("hjepa/TwoRooms-v0", render_mode="rgb_array")
     obs, info = env.reset(seed=0, options={"room": "left"})

@@ -218,13 +218,14 @@ class ArenaSim:
         self._require_reset()
         return np.concatenate([self._pos.astype(np.float32), self._layout], axis=1)
 
-    def observe_at(self, positions) -> np.ndarray:
+    def observe_at(self, positions, name: str = "positions") -> np.ndarray:
         """Observations uint8 [N, 2, H, W] with the agents drawn at `positions` [N, 2] (or one
-        (x, y) for all) in the current layouts, e.g. a goal image; the agents do not move."""
+        (x, y) for all) in the current layouts, e.g. a goal image; the agents do not move.
+        Errors name the positions as `name`."""
         self._require_reset()
         here = self._pos
         try:
-            self._pos = self._explicit_start(positions)
+            self._pos = self._explicit_start(positions, name)
             return self._observe()
         finally:
             self._pos = here
@@ -277,14 +278,14 @@ class ArenaSim:
         self._wall_u8 = self._walls.astype(np.uint8) * np.uint8(255)
         self._layout = np.asarray(layout, dtype=np.float32).reshape(self.num_envs, -1)
 
-    def _explicit_start(self, start) -> np.ndarray:
+    def _explicit_start(self, start, name: str = "options['start']") -> np.ndarray:
         pos = np.broadcast_to(np.asarray(start, dtype=np.float64), (self.num_envs, 2)).copy()
         if not np.isfinite(pos).all():
-            raise ConfigError("options['start']: contains NaN or Inf")
+            raise ConfigError(f"{name}: contains NaN or Inf")
         blocked = is_wall(self._walls, *_cells(pos))
         if blocked.any():
             bad = np.flatnonzero(blocked)[:8].tolist()
-            raise ConfigError(f"options['start']: position in a wall or outside (envs {bad})")
+            raise ConfigError(f"{name}: position in a wall or outside (envs {bad})")
         return pos
 
     def _move(self, delta: np.ndarray) -> None:

@@ -68,7 +68,7 @@ class ArenaEnv(gymnasium.Env):
         obs, states = self.sim.reset(options=sim_options)
         info = self._info(states[0])
         if self.goal is not None:
-            info["goal_obs"] = self.render_state(self.goal)
+            info["goal_obs"] = self.sim.observe_at(self.goal, "options['goal']")[0]
             info["goal_pos"] = (float(self.goal[0]), float(self.goal[1]))
         return obs[0], info
 
