@@ -2,20 +2,22 @@
 
 import matplotlib.pyplot as plt
 
-from hjepa.io import keep_earlier, write_json_atomic
+from hjepa.io import fresh_results_folder, write_json_atomic
 from hjepa.viz.plots import save_figure
 
 
-def test_keep_earlier_moves_results_aside_numbered(tmp_path):
+def test_fresh_results_folder_keeps_earlier_results_numbered(tmp_path, capsys):
     out = tmp_path / "plan"
-    assert keep_earlier(out) is None  # nothing there yet
-    out.mkdir()
-    assert keep_earlier(out) is None  # an empty folder is not a result
+    assert fresh_results_folder(out) == out and out.is_dir()  # created
+    assert fresh_results_folder(out) == out and not (tmp_path / "plan.1").exists()  # empty
     write_json_atomic(out / "summary.json", {"success": 1})
-    assert keep_earlier(out) == tmp_path / "plan.1" and not out.exists()
-    out.mkdir()
+    fresh_results_folder(out)
+    assert (
+        not any(out.iterdir()) and "kept in " + str(tmp_path / "plan.1") in capsys.readouterr().out
+    )
     write_json_atomic(out / "summary.json", {"success": 2})
-    assert keep_earlier(out) == tmp_path / "plan.2"
+    fresh_results_folder(out)
+    assert (tmp_path / "plan.2" / "summary.json").is_file()
     assert (tmp_path / "plan.1" / "summary.json").read_text() == '{\n  "success": 1\n}\n'
 
 

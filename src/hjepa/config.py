@@ -317,9 +317,9 @@ def _coerce(key: str, hint, value):
             number = float(value)
         except ValueError:
             number = None
-        if number is not None and not math.isfinite(number):
-            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
         if number is not None:
+            if not math.isfinite(number):
+                raise ConfigError(f"{key}: expected a finite number, got {value!r}")
             return number
     if hint is dict and isinstance(value, dict):
         return value

@@ -3,7 +3,7 @@
 Every writer goes to a temporary file in the target's folder, is flushed and fsynced, then
 renamed over the target (rename is atomic on POSIX and Windows). Used by the trajectory store,
 checkpoints, exported weights, the metrics log, the agent's cache, configs, results and plots.
-`keep_earlier` moves a results folder aside before a command writes new results into it.
+`fresh_results_folder` moves earlier results aside before a command writes new ones.
 """
 
 import json
@@ -38,13 +38,15 @@ def write_json_atomic(path: str | os.PathLike, data, indent: int = 2) -> Path:
     return write_text_atomic(path, json.dumps(data, indent=indent, default=str) + "\n")
 
 
-def keep_earlier(folder: str | os.PathLike) -> Path | None:
-    """Move a non-empty results `folder` aside to `<folder>.<n>` (the first free n >= 1), so
-    that new results never overwrite earlier ones; returns where they went (None if nothing)."""
+def fresh_results_folder(folder: str | os.PathLike) -> Path:
+    """An empty results `folder`, created; earlier results in it are moved aside to
+    `<folder>.<n>` (the first free n >= 1, said on stdout), never overwritten."""
     folder = Path(folder)
-    if not folder.is_dir() or not any(folder.iterdir()):
-        return None
-    n = 1
-    while folder.with_name(f"{folder.name}.{n}").exists():
-        n += 1
-    return folder.rename(folder.with_name(f"{folder.name}.{n}"))
+    if folder.is_dir() and any(folder.iterdir()):
+        n = 1
+        while folder.with_name(f"{folder.name}.{n}").exists():
+            n += 1
+        kept = folder.rename(folder.with_name(f"{folder.name}.{n}"))
+        print(f"earlier results of {folder} kept in {kept}")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

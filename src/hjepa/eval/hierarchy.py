@@ -18,7 +18,7 @@ import torch
 from hjepa.errors import ConfigError
 from hjepa.eval.probes import MLPProbe
 from hjepa.experiment import open_run
-from hjepa.io import write_json_atomic
+from hjepa.io import fresh_results_folder, write_json_atomic
 from hjepa.viz.plots import plot_horizon_errors
 from hjepa.world.refine import encode_episodes
 
@@ -27,14 +27,14 @@ HORIZONS = (1, 4, 8, 16, 24, 32, 48, 64, 96)
 
 def evaluate_hierarchy(run_dir, horizons=HORIZONS) -> dict:
     """`horizon_errors` of the hierarchy in a run folder, saved to `<run>/eval/` (horizon.json,
-    horizon_error.png); horizons longer than the held-out episodes are left out."""
+    horizon_error.png; earlier results there are kept aside); horizons longer than the held-out
+    episodes are left out."""
     run = open_run(run_dir)
     if run.cfg.model.kind != "hierarchy":
         raise ConfigError(f"{run_dir} holds a {run.cfg.model.kind} model, not a hierarchy")
     longest = max(len(run.store.episode(e)["actions"]) - 1 for e in run.held_out_episodes)
     result = horizon_errors(run, [h for h in horizons if h <= longest])
-    out = run.path / "eval"
-    out.mkdir(parents=True, exist_ok=True)
+    out = fresh_results_folder(run.path / "eval")
     write_json_atomic(out / "horizon.json", result)
     plot_horizon_errors(result, out / "horizon_error.png")
     return result

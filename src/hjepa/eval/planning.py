@@ -24,7 +24,7 @@ from hjepa.agent.agent import run_episode
 from hjepa.agent.learning import describe_critic_data
 from hjepa.envs.goal import env_facts
 from hjepa.envs.tasks import task_set
-from hjepa.io import keep_earlier, write_json_atomic, write_text_atomic
+from hjepa.io import fresh_results_folder, write_json_atomic, write_text_atomic
 from hjepa.runtime import torch_threads
 from hjepa.viz.plots import plot_trajectories, save_gif
 
@@ -44,11 +44,7 @@ def wilson_interval(successes: int, trials: int) -> tuple[float, float]:
 def evaluate_agent(configurator, out_dir: str | Path, mode: int | None = None, gifs: int = 2):
     """Run the task set with the configurator's agent; returns and saves the summary (earlier
     results in `out_dir` are kept, moved to `<out_dir>.<n>`)."""
-    out_dir = Path(out_dir)
-    kept = keep_earlier(out_dir)
-    if kept is not None:
-        print(f"earlier results of {out_dir} kept in {kept}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = fresh_results_folder(out_dir)
     agent = configurator.build(mode)
     env = configurator.make_env(render_mode="rgb_array")
     cfg = configurator.cfg

@@ -25,7 +25,7 @@ from hjepa.data.windows import WindowDataset
 from hjepa.errors import ConfigError
 from hjepa.eval.probes import GroupedProbe, LinearProbe, MLPProbe, position_rmse, rmse
 from hjepa.experiment import open_run
-from hjepa.io import keep_earlier, write_json_atomic
+from hjepa.io import fresh_results_folder, write_json_atomic
 from hjepa.viz.plots import plot_rollout_error
 
 NO_STATES = "the store records no true states (the env's info carries no 'state')"
@@ -80,10 +80,7 @@ def evaluate_world_model(
         probed = _probe_errors(model, train, held, facts, steps)
         result["not_measured"].update(probed.pop("not_measured", {}))
         result.update(probed)
-    kept = keep_earlier(out_dir)
-    if kept is not None:
-        print(f"earlier results of {out_dir} kept in {kept}")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = fresh_results_folder(out_dir)
     write_json_atomic(out_dir / "eval.json", result)
     plot_rollout_error(result, out_dir / "rollout_error.png")
     return result
