@@ -38,8 +38,11 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {threads} threads"
 
 
-def save(name: str, rows: list[dict], notes: str = "") -> Path:
-    """Print `rows` as a markdown table and write results/<name>.json and results/<name>.md."""
+def save(
+    name: str, rows: list[dict], notes: str = "", footer: str = "", extra: dict | None = None
+) -> Path:
+    """Print `rows` as a markdown table and write results/<name>.json and results/<name>.md;
+    `notes` go above the table, `footer` below it, `extra` (more JSON entries) only to the JSON."""
     RESULTS_DIR.mkdir(exist_ok=True)
     header = {
         "command": "python " + " ".join([os.path.relpath(sys.argv[0])] + sys.argv[1:]),
@@ -52,9 +55,13 @@ def save(name: str, rows: list[dict], notes: str = "") -> Path:
         lines += [notes, ""]
     lines += ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(_fmt(row.get(c, "")) for c in columns) + " |" for row in rows]
+    if footer:
+        lines += ["", footer]
     table = "\n".join(lines) + "\n"
     print(table)
-    (RESULTS_DIR / f"{name}.json").write_text(json.dumps({**header, "rows": rows}, indent=2) + "\n")
+    (RESULTS_DIR / f"{name}.json").write_text(
+        json.dumps({**header, "rows": rows, **(extra or {})}, indent=2) + "\n"
+    )
     path = RESULTS_DIR / f"{name}.md"
     path.write_text(table)
     return path

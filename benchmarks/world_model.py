@@ -20,7 +20,7 @@ import time
 from common import RESULTS_DIR, ROOT, save
 from hjepa.config import load_config
 from hjepa.eval.world_model import evaluate_run
-from hjepa.experiment import trajectory_store
+from hjepa.run_data import prepare_store
 from hjepa.train.trainer import train
 
 RUNS = ROOT / "runs" / "benchmarks"
@@ -59,7 +59,7 @@ def train_from_nothing(path, overrides: list[str]) -> tuple[object, object, floa
     shutil.rmtree(RUNS / cfg.train.name, ignore_errors=True)
     shutil.rmtree(RUNS / "data" / cfg.train.name, ignore_errors=True)
     start = time.perf_counter()
-    trajectory_store(cfg)
+    prepare_store(cfg)
     collected = time.perf_counter()
     result = train(cfg)
     return cfg, result, collected - start, time.perf_counter() - collected

@@ -1,6 +1,7 @@
 """A tiny end-to-end run: collect -> train the world model -> evaluate probes and rollouts."""
 
 import json
+import shutil
 
 import pytest
 import torch
@@ -10,6 +11,7 @@ from hjepa.data.store import TrajectoryStore
 from hjepa.errors import ConfigError
 from hjepa.eval.world_model import evaluate_world_model
 from hjepa.experiment import build_dataset, load_run
+from hjepa.run_data import prepare_store
 from hjepa.train.trainer import train
 
 TINY = [
@@ -56,7 +58,8 @@ def test_collect_train_evaluate(tmp_path, overrides):
     assert ("geodesic_far" in result.metrics) == shaped
     assert (tmp_path / "data" / "two_rooms" / "meta.json").is_file()
     cfg, model = load_run(result.run_dir)
-    train_set, held = build_dataset(cfg), build_dataset(cfg, "held_out")
+    run = result.run_dir
+    train_set, held = build_dataset(cfg, run), build_dataset(cfg, run, "held_out")
     assert set(train_set.episodes).isdisjoint(held.episodes)
     facts = train_set.store.facts
     assert facts.position_names == ("x", "y") and facts.units == "px"
@@ -83,28 +86,44 @@ def test_store_from_another_env_is_refused(tmp_path):
         train(tiny(tmp_path, f"data.path={store}", "world.action_dim=3", "train.name=a3"))
 
 
-def test_a_store_unlike_the_config_or_left_empty_is_refused_naming_it(tmp_path):
+def test_a_store_unlike_the_config_is_refused_naming_it_or_collected_anew_when_asked(tmp_path):
     train(tiny(tmp_path, "train.steps=1"))
     store = tmp_path / "data" / "two_rooms"
     episodes = len(TrajectoryStore(store))
-    smaller = tiny(tmp_path, "train.steps=1", "data.episodes=30", "data.episode_steps=10")
+    smaller = ["train.steps=1", "data.episodes=30", "data.episode_steps=10"]
+    given = tiny(tmp_path, *smaller, f"data.path={store}", "train.name=other")
     with pytest.raises(ConfigError, match=f"{store} holds {episodes} episodes.*data.episodes=30"):
-        train(smaller, overwrite=True)
+        train(given)
+    shutil.rmtree(tmp_path / "two_rooms")  # the run deleted, its store left behind
+    with pytest.raises(ConfigError, match="--overwrite"):
+        train(tiny(tmp_path, *smaller))
+    assert len(TrajectoryStore(store)) == episodes  # refused: the store is untouched
+    train(tiny(tmp_path, *smaller), overwrite=True)  # the run's own store, collected anew
+    assert len(TrajectoryStore(store)) == 30
+
+
+def test_an_interrupted_collection_is_continued_into_the_store_it_would_have_made(tmp_path):
+    overrides = ["train.steps=1", "data.episodes=300", "data.episode_steps=4"]
+    whole = TrajectoryStore(prepare_store(tiny(tmp_path / "whole", *overrides)).path)
+    store = tmp_path / "cut" / "data" / "two_rooms"
+    prepare_store(tiny(tmp_path / "cut", *overrides))
     meta = json.loads((store / "meta.json").read_text())
-    meta.update(shards=[], num_episodes=0, num_frames=0)  # what a killed collection leaves
-    (store / "meta.json").write_text(json.dumps(meta))
-    with pytest.raises(ConfigError, match=f"{store} holds 0 episodes.*delete {store}"):
-        train(tiny(tmp_path, "train.steps=1"), overwrite=True)
+    meta.update(shards=meta["shards"][:1], num_episodes=256, num_frames=256 * 5)
+    (store / "meta.json").write_text(json.dumps(meta))  # what a kill after one shard leaves
+    shutil.rmtree(store / "shard_00001")
+    (store / ".tmp_0123_00002").mkdir()  # and a shard a worker had started
+    train(tiny(tmp_path / "cut", *overrides))
+    assert TrajectoryStore(store).fingerprint == whole.fingerprint
+    assert not list(store.glob(".tmp_*"))
 
 
 def test_refinement_trains_the_predictor_on_frozen_latents(tmp_path):
-    from hjepa.experiment import trajectory_store
     from hjepa.world.refine import _windows, encode_episodes, refine_predictor
 
     cfg = tiny(tmp_path)
     train(cfg)
     _, model = load_run(tmp_path / "two_rooms")
-    store = trajectory_store(cfg)
+    store = prepare_store(cfg)
     data = encode_episodes(model, store, range(len(store)), "cpu")
     windows = _windows(data, model.rollout_steps, 64, torch.Generator().manual_seed(1))
 

@@ -46,9 +46,12 @@ def load_checkpoint(path: Path) -> dict:
             )
         source = io.BytesIO(payload)
     try:
-        return torch.load(source, map_location="cpu", weights_only=False)
+        state = torch.load(source, map_location="cpu", weights_only=False)
     except Exception as exc:  # torch raises several types for truncated/corrupt files
         raise CheckpointError(f"checkpoint {path} is unreadable ({exc})") from exc
+    if not (isinstance(state, dict) and {"step", "model", "config"} <= state.keys()):
+        raise CheckpointError(f"{path} is not an hjepa training checkpoint")
+    return state
 
 
 def latest_checkpoint(directory: Path) -> Path | None:

@@ -1,5 +1,6 @@
 """The `hjepa` command. The only module that knows the command line; library code raises
-HjepaError and this turns it into one clear line and exit status 2."""
+HjepaError and this turns it into one clear line and exit status 2. Torch and the models are
+imported only once the arguments and configs are checked, so a mistake is told at once."""
 
 import argparse
 import importlib.util
@@ -7,11 +8,8 @@ import os
 import platform
 import sys
 
-import torch
-
 from hjepa import __version__
 from hjepa.errors import HjepaError
-from hjepa.plan import PLANNERS
 from hjepa.plugins import ENTRY_POINT_GROUP, import_plugins
 
 OPTIONAL = {"tensorboard": "tensorboard (TensorBoard logging)"}
@@ -61,14 +59,20 @@ def _parser() -> argparse.ArgumentParser:
         help="stop after K steps (checkpointed)",
     )
     train.add_argument(
-        "--overwrite", action="store_true", help="delete an existing run folder of this name first"
+        "--overwrite",
+        action="store_true",
+        help="delete an existing run folder of this name first, and collect the run's own store "
+        "anew if it does not hold the data the config asks for",
     )
     train.set_defaults(func=_train)
 
     evaluate = sub.add_parser("eval", help="probe and roll out a trained world model")
     evaluate.add_argument("run", help="run folder (runs/<name>)")
     evaluate.add_argument(
-        "--windows", type=int, default=2000, help="training windows to fit probes on"
+        "--windows", type=_positive_int, default=2000, help="training windows to fit probes on"
+    )
+    evaluate.add_argument(
+        "--probe-steps", type=_positive_int, default=3000, help="Adam steps of each MLP probe"
     )
     evaluate.set_defaults(func=_eval)
 
@@ -76,8 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("run", help="world-model run folder (runs/<name>)")
     plan.add_argument("overrides", nargs="*", help="agent overrides, e.g. planner.horizon=10")
     plan.add_argument("--config", help="agent YAML (configs/agent_*.yaml); default: built-ins")
-    plan.add_argument("--episodes", type=int, help="number of start/goal pairs")
-    plan.add_argument("--planner", choices=sorted(PLANNERS), help="Mode-2 planner")
+    plan.add_argument("--episodes", type=_positive_int, help="number of start/goal pairs")
+    plan.add_argument("--planner", type=_planner_kind, help="Mode-2 planner: gradient, cem, mppi")
     plan.add_argument("--mode", type=int, choices=[1, 2], help="1 = reactive policy, 2 = plan")
     plan.add_argument("--out", help="output folder (default <run>/plan/<planner or mode1>)")
     plan.set_defaults(func=_plan)
@@ -92,8 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     collect = sub.add_parser("collect", help="collect trajectories from an env into a store")
     collect.add_argument("env_id", help="e.g. hjepa/TwoRooms-v0, or a Gymnasium package.mod:EnvId")
     collect.add_argument("--out", required=True, help="store folder to create (or append to)")
-    collect.add_argument("--episodes", type=int, required=True, help="number of episodes")
-    collect.add_argument("--steps", type=int, required=True, help="steps per episode")
+    collect.add_argument("--episodes", type=_positive_int, required=True, help="number of episodes")
+    collect.add_argument("--steps", type=_positive_int, required=True, help="steps per episode")
     collect.add_argument(
         "--policy",
         help="random, random_walk or package.module:callable (default: random_walk in hjepa's "
@@ -101,11 +105,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     collect.add_argument("--policy-kwargs", default="{}", help="JSON object of policy arguments")
     collect.add_argument("--seed", type=int, default=0)
-    collect.add_argument("--workers", type=int, default=2, help="worker processes")
+    collect.add_argument("--workers", type=_positive_int, default=2, help="worker processes")
     collect.add_argument(
-        "--shard-episodes", type=int, default=256, help="episodes per shard (a worker's unit)"
+        "--shard-episodes",
+        type=_positive_int,
+        default=256,
+        help="episodes per shard (a worker's unit)",
     )
     collect.add_argument("--append", action="store_true", help="add episodes to an existing store")
+    collect.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted collection (the same command again, with --resume)",
+    )
     collect.add_argument("--env-kwargs", default="{}", help="JSON, e.g. '{\"random_wall\": true}'")
     collect.add_argument("--no-progress", action="store_true", help="no progress bar")
     collect.set_defaults(func=_collect)
@@ -138,7 +150,7 @@ def _eval(args) -> int:
 
     if load_run(args.run)[0].model.kind == "hierarchy":
         return _print_horizon_errors(evaluate_hierarchy(args.run), args.run)
-    result = evaluate_run(args.run, args.windows)
+    result = evaluate_run(args.run, args.windows, args.probe_steps)
     units, horizon = result["units"], result["horizon"][-1]
     for kind, errors in (result["probe_rmse"] or {}).items():
         position = (result["position_rmse"] or {}).get(kind)
@@ -167,13 +179,14 @@ def _print_horizon_errors(result: dict, run: str) -> int:
 
 def _plan(args) -> int:
     from hjepa.agent.config import AgentConfig
-    from hjepa.agent.configurator import Configurator
     from hjepa.config import load_config
-    from hjepa.eval.planning import evaluate_agent
 
     options = {"task.episodes": args.episodes, "planner.kind": args.planner, "mode": args.mode}
     given = [f"{k}={v}" for k, v in options.items() if v is not None]
     cfg = load_config(args.config, [*given, *args.overrides], root=AgentConfig)
+    from hjepa.agent.configurator import Configurator
+    from hjepa.eval.planning import evaluate_agent
+
     configurator = Configurator(cfg, args.run)
     name = cfg.planner.kind if cfg.mode == 2 else "mode1"
     out = args.out or os.path.join(args.run, "plan", name)
@@ -201,6 +214,8 @@ def print_plan_summary(summary: dict, out: str) -> None:
 
 
 def _info(args) -> int:
+    import torch
+
     from hjepa.runtime import select_device
 
     extras = {name: importlib.util.find_spec(name) is not None for name in OPTIONAL}
@@ -223,9 +238,10 @@ def _info(args) -> int:
 
 def _train(args) -> int:
     from hjepa.config import load_config
+
+    cfg = load_config(args.config, args.overrides)  # a bad config fails before the heavy imports
     from hjepa.train.trainer import train
 
-    cfg = load_config(args.config, args.overrides)
     result = train(cfg, args.resume, args.stop_after, args.overwrite)
     print(f"run folder: {result.run_dir} (step {result.step} of {cfg.train.steps})")
     if result.metrics:
@@ -236,7 +252,7 @@ def _train(args) -> int:
 
 
 def _positive_int(text: str) -> int:
-    """argparse type of counts such as --stop-after: an integer >= 1."""
+    """argparse type of counts such as --stop-after and --episodes: an integer >= 1."""
     try:
         value = int(text)
     except ValueError:
@@ -244,6 +260,17 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
+
+
+def _planner_kind(text: str) -> str:
+    """argparse type of --planner: a planner's name."""
+    from hjepa.plan import PLANNERS
+
+    if text not in PLANNERS:
+        raise argparse.ArgumentTypeError(
+            f"unknown planner {text!r}; choose from {sorted(PLANNERS)}"
+        )
+    return text
 
 
 def _json_object(text: str, option: str) -> dict:
@@ -260,14 +287,15 @@ def _json_object(text: str, option: str) -> dict:
     return value
 
 
-def _store_frames(path: str) -> int:
-    """Frames already in the store at `path` (0 where there is none yet)."""
+def _store_size(path: str) -> tuple[int, int]:
+    """(episodes, frames) already in the store at `path` (0, 0 where there is none yet)."""
     from hjepa.data.format import StoreError, read_meta
 
     try:
-        return int(read_meta(path)["num_frames"])
+        meta = read_meta(path)
     except StoreError:
-        return 0
+        return 0, 0
+    return int(meta["num_episodes"]), int(meta["num_frames"])
 
 
 def _collect(args) -> int:
@@ -276,7 +304,7 @@ def _collect(args) -> int:
     from hjepa.data.store import TrajectoryStore
     from hjepa.envs.collect import collect, door_crossing_fraction, workers_used
 
-    before = _store_frames(args.out) if args.append else 0
+    episodes_before, frames_before = _store_size(args.out) if args.append or args.resume else (0, 0)
     start = time.perf_counter()
     store = collect(
         args.env_id,
@@ -291,13 +319,14 @@ def _collect(args) -> int:
         policy_kwargs=_json_object(args.policy_kwargs, "--policy-kwargs"),
         append=args.append,
         progress=not args.no_progress,
+        resume=args.resume,
     )
     seconds = time.perf_counter() - start
-    frames = store.num_frames - before
-    workers = workers_used(args.workers, args.episodes, args.shard_episodes)
+    episodes, frames = len(store) - episodes_before, store.num_frames - frames_before
+    workers = workers_used(args.workers, max(episodes, 1), args.shard_episodes)
     pool = "1 worker (this process)" if workers == 1 else f"{workers} worker processes"
     print(f"store: {store.path} ({len(store)} episodes, {store.num_frames} frames in all)")
-    print(f"collected: {args.episodes} episodes, {frames} frames in {seconds:.1f} s")
+    print(f"collected: {episodes} episodes, {frames} frames in {seconds:.1f} s")
     print(f"speed: {frames / seconds:,.0f} frames/s with {pool}")
     crossing = door_crossing_fraction(TrajectoryStore(store.path, verify_checksums=False))
     if crossing is not None:

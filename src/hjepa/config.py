@@ -3,8 +3,9 @@
     cfg = load_config("configs/ijepa_shapes.yaml", ["optim.lr=3e-4", "train.steps=200"])
 
 Unknown keys, values of the wrong type, numbers that are not finite and numbers outside a key's
-limits (declared with `limited`) raise ConfigError naming the dotted key. The resolved
-config is written to the run folder as `config.yaml` and can be loaded back the same way.
+limits (declared with `limited`), values that are not among a key's choices (`one_of`) and keys
+given twice in a YAML mapping raise ConfigError naming the dotted key (or the file and line). The
+resolved config is written to the run folder as `config.yaml` and can be loaded back the same way.
 """
 
 import dataclasses
@@ -23,17 +24,26 @@ PRESETS = Path(__file__).resolve().parent / "configs"  # the presets shipped wit
 
 
 def limited(default, least=None, *, above=None, below=None):
-    """A dataclass field whose value must be >= `least`, > `above` and < `below` (those given)."""
+    """A dataclass field whose value (each number of a tuple) must be >= `least`, > `above` and
+    < `below` (those given)."""
     return field(default=default, metadata={"least": least, "above": above, "below": below})
 
 
+def one_of(default: str, *choices: str):
+    """A dataclass field whose value must be `default` or one of `choices`."""
+    return field(default=default, metadata={"choices": (default, *choices)})
+
+
 def _check_limits(key: str, value, limits) -> None:
-    if limits.get("least") is not None and value < limits["least"]:
-        raise ConfigError(f"{key}: must be >= {limits['least']}, got {value!r}")
-    if limits.get("above") is not None and value <= limits["above"]:
-        raise ConfigError(f"{key}: must be > {limits['above']}, got {value!r}")
-    if limits.get("below") is not None and value >= limits["below"]:
-        raise ConfigError(f"{key}: must be < {limits['below']}, got {value!r}")
+    if "choices" in limits and value not in limits["choices"]:
+        raise ConfigError(f"{key}: expected one of {', '.join(limits['choices'])}, got {value!r}")
+    for number in value if isinstance(value, tuple) else (value,):
+        if limits.get("least") is not None and number < limits["least"]:
+            raise ConfigError(f"{key}: must be >= {limits['least']}, got {value!r}")
+        if limits.get("above") is not None and number <= limits["above"]:
+            raise ConfigError(f"{key}: must be > {limits['above']}, got {value!r}")
+        if limits.get("below") is not None and number >= limits["below"]:
+            raise ConfigError(f"{key}: must be < {limits['below']}, got {value!r}")
 
 
 @dataclass
@@ -42,17 +52,17 @@ class DataConfig:
     (a trajectory store at `path`, collected from `env` first if it does not exist yet)."""
 
     name: str = "shapes"
-    num_samples: int = 10000
-    image_size: int = 32
-    channels: int = 3
-    num_workers: int = 0
+    num_samples: int = limited(10000, 1)
+    image_size: int = limited(32, 1)
+    channels: int = limited(3, 1)
+    num_workers: int = limited(0, 0)
     path: str = ""  # trajectory store; "" = <train.run_dir>/data/<train.name>
     env: str = "hjepa/TwoRooms-v0"
     env_kwargs: dict = field(default_factory=dict)
     policy: str = "random_walk"
     episodes: int = limited(1000, 1)
     episode_steps: int = limited(90, 1)
-    frames: int = 17  # frames per training window
+    frames: int = limited(17, 2)  # frames per training window (one action per pair)
     held_out: float = limited(0.1, 0.0, below=1.0)  # fraction of episodes kept for evaluation
     in_memory: bool = True  # read the store into RAM instead of memory-mapping it
 
@@ -62,49 +72,49 @@ class ModelConfig:
     """Which architecture and how big. `kind` picks JEPA or one of the seed's baselines."""
 
     kind: str = "ijepa"  # ijepa | generative | autoencoder | mae | world_model
-    patch_size: int = 4
-    embed_dim: int = 96
-    depth: int = 4
-    num_heads: int = 3
-    pred_dim: int = 48
-    pred_depth: int = 2
-    latent_dim: int = 0  # > 0 feeds a latent z to the predictor (criterion 4)
+    patch_size: int = limited(4, 1)
+    embed_dim: int = limited(96, 1)
+    depth: int = limited(4, 1)
+    num_heads: int = limited(3, 1)
+    pred_dim: int = limited(48, 1)
+    pred_depth: int = limited(2, 1)
+    latent_dim: int = limited(0, 0)  # > 0 feeds a latent z to the predictor (criterion 4)
 
 
 @dataclass
 class WorldConfig:
     """The action-conditioned world model pred(s, a) -> s' (model.kind=world_model)."""
 
-    state_dim: int = 32
-    action_dim: int = 2
+    state_dim: int = limited(32, 1)
+    action_dim: int = limited(2, 1)
     # cnn | per_channel_cnn | scene_agent_cnn | vit (patch size, depth, heads from model.*)
     encoder: str = "cnn"
-    pool: int = 2
-    channels: tuple[int, int, int] = (16, 32, 32)
+    pool: int = limited(2, 1)
+    channels: tuple[int, int, int] = limited((16, 32, 32), 1)
     predictor: str = "mlp"  # mlp | gru | transformer
-    hidden: int = 128
-    depth: int = 3
-    action_embed: int = 16
-    rollout_steps: int = 16
-    inverse_weight: float = 1.0
+    hidden: int = limited(128, 1)
+    depth: int = limited(3, 1)
+    action_embed: int = limited(16, 1)
+    rollout_steps: int = limited(16, 1)
+    inverse_weight: float = limited(1.0, 0.0)
     # latent distance shaped to count steps (world/model.py); 0 = off
-    geodesic_weight: float = 0.0
-    geodesic_cap: float = 40.0
+    geodesic_weight: float = limited(0.0, 0.0)
+    geodesic_cap: float = limited(40.0, above=0.0)
     # After training: more predictor steps on the frozen encoder's latents (world/refine.py)
-    refine_steps: int = 0
-    refine_batch: int = 256
-    refine_lr: float = 0.003
+    refine_steps: int = limited(0, 0)
+    refine_batch: int = limited(256, 1)
+    refine_lr: float = limited(0.003, above=0.0)
 
 
 @dataclass
 class MaskConfig:
     """I-JEPA multi-block masks (targets and context) and MAE-style random masks."""
 
-    num_targets: int = 4
-    target_scale: tuple[float, float] = (0.15, 0.2)
-    target_aspect: tuple[float, float] = (0.75, 1.5)
-    context_scale: tuple[float, float] = (0.85, 1.0)
-    mask_ratio: float = 0.75
+    num_targets: int = limited(4, 1)
+    target_scale: tuple[float, float] = limited((0.15, 0.2), above=0.0)
+    target_aspect: tuple[float, float] = limited((0.75, 1.5), above=0.0)
+    context_scale: tuple[float, float] = limited((0.85, 1.0), above=0.0)
+    mask_ratio: float = limited(0.75, above=0.0, below=1.0)
 
 
 @dataclass
@@ -112,17 +122,17 @@ class ObjectiveConfig:
     """The four criteria: (1)(2) information in s_x, s_y via `target` and `regularizer`,
     (3) prediction error via `loss`, (4) information in z via `latent_weight`."""
 
-    target: str = "ema"  # ema | stopgrad | frozen | none
+    target: str = one_of("ema", "stopgrad", "frozen", "none")
     ema_start: float = 0.996
     ema_end: float = 1.0
-    loss: str = "smooth_l1"  # l1 | l2 | smooth_l1 | cosine
+    loss: str = one_of("smooth_l1", "l1", "l2", "cosine")
     target_layernorm: bool = False
-    regularizer: str = "none"  # none | vicreg | sigreg
-    reg_weight: float = 1.0
-    vicreg_var_weight: float = 1.0
-    vicreg_cov_weight: float = 0.04
-    sigreg_directions: int = 256
-    latent_weight: float = 0.001
+    regularizer: str = one_of("none", "vicreg", "sigreg")
+    reg_weight: float = limited(1.0, 0.0)
+    vicreg_var_weight: float = limited(1.0, 0.0)
+    vicreg_cov_weight: float = limited(0.04, 0.0)
+    sigreg_directions: int = limited(256, 1)
+    latent_weight: float = limited(0.001, 0.0)
 
 
 @dataclass
@@ -132,9 +142,9 @@ class OptimConfig:
     lr: float = limited(1e-3, above=0.0)
     min_lr: float = limited(1e-5, 0.0)
     warmup_steps: int = limited(50, 0)
-    weight_decay: float = 0.04
-    weight_decay_end: float = 0.4
-    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = limited(0.04, 0.0)
+    weight_decay_end: float = limited(0.4, 0.0)
+    betas: tuple[float, float] = limited((0.9, 0.999), 0.0, below=1.0)
     grad_clip: float = 1.0  # <= 0 disables clipping
 
 
@@ -148,8 +158,8 @@ class TrainConfig:
     batch_size: int = limited(64, 1)  # per process
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    precision: str = "auto"  # auto (bf16 on CUDA, fp32 elsewhere) | fp32 | bf16
-    threads: int = 0  # 0 keeps torch's default
+    precision: str = one_of("auto", "fp32", "bf16")  # auto: bf16 on CUDA, fp32 elsewhere
+    threads: int = limited(0, 0)  # 0 keeps torch's default
     log_every: int = limited(10, 1)
     monitor_every: int = limited(50, 1)
     checkpoint_every: int = limited(100, 1)
@@ -205,9 +215,11 @@ def load_config(path: str | Path | None = None, overrides: list[str] = (), root=
     if path is not None:
         path = resolve_preset(path)
         try:
-            tree = yaml.safe_load(path.read_text()) or {}
+            tree = _parse_yaml(path.read_text()) or {}
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path}: not a text file ({exc})") from None
         except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+            raise ConfigError(f"{path}: not valid YAML: {_yaml_problem(exc)}") from None
         if not isinstance(tree, dict):
             raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     for item in overrides:
@@ -249,14 +261,45 @@ def _plain(value):
     return value
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key given twice in one mapping is an error (the plain
+    loader keeps the last value without a word)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = []
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping",
+                    node.start_mark,
+                    f"key {key!r} given twice",
+                    key_node.start_mark,
+                )
+            seen.append(key)
+        return super().construct_mapping(node, deep)
+
+
+def _parse_yaml(text: str):
+    return yaml.load(text, Loader=_UniqueKeyLoader)
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """What is wrong in a YAML text, and on which line where known, in one line."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+        mark = exc.problem_mark
+        return exc.problem + (f" (line {mark.line + 1})" if mark else "")
+    return " ".join(str(exc).split())
+
+
 def _split_override(item: str) -> tuple[str, object]:
-    if "=" not in item:
+    key, _, raw = item.partition("=")
+    if not key.strip() or "=" not in item:
         raise ConfigError(f"override {item!r}: expected key.sub=value")
-    key, raw = item.split("=", 1)
     try:
-        value = yaml.safe_load(raw) if raw else ""
+        value = _parse_yaml(raw) if raw else ""
     except yaml.YAMLError as exc:
-        raise ConfigError(f"override {key}: cannot parse value {raw!r}") from exc
+        raise ConfigError(f"override {key}: cannot parse {raw!r}: {_yaml_problem(exc)}") from None
     return key.strip(), value
 
 

@@ -9,6 +9,10 @@ class ConfigError(HjepaError, ValueError):
     """A config key is unknown, has the wrong type, or an out-of-range value."""
 
 
+class ForeignStoreError(ConfigError):
+    """A trajectory store holds other data than a collection or a config asks for."""
+
+
 class ShapeError(HjepaError, ValueError):
     """A tensor handed to a model has the wrong shape, dtype or contains NaN/Inf."""
 
@@ -19,6 +23,10 @@ class ActionError(HjepaError, ValueError):
 
 class NonFiniteLossError(HjepaError, FloatingPointError):
     """Training produced a NaN or infinite loss; nothing of that step was saved."""
+
+
+class LockedError(HjepaError):
+    """Another process is writing the same run folder or trajectory store."""
 
 
 class CheckpointError(HjepaError, OSError):

@@ -11,13 +11,11 @@ from pathlib import Path
 
 from torch.utils.data import Dataset
 
-from hjepa import distributed
 from hjepa.checkpoint import load_checkpoint
 from hjepa.config import Config, from_dict
 from hjepa.data.store import TrajectoryStore
 from hjepa.data.windows import WindowDataset, split_episodes
-from hjepa.envs.collect import collect
-from hjepa.errors import ConfigError
+from hjepa.errors import CheckpointError, ConfigError
 from hjepa.hierarchy.data import LatentSequences
 from hjepa.hierarchy.model import HierarchicalWorldModel
 from hjepa.jepa.baselines import Autoencoder, MaskedPixelModel
@@ -25,6 +23,7 @@ from hjepa.jepa.masks import MultiBlockMasker, random_token_mask
 from hjepa.jepa.model import MaskedJEPA, SelfSupervisedModel
 from hjepa.modalities.image import ShapesDataset
 from hjepa.nets import registry
+from hjepa.run_data import prepare_store, recorded_base_run, run_store
 from hjepa.world.generative import GenerativeWorldModel
 from hjepa.world.model import WorldModel
 from hjepa.world.refine import encode_episodes
@@ -41,12 +40,14 @@ MODEL_KINDS = (
 )
 
 
-def build_dataset(cfg: Config, split: str = "train") -> Dataset:
-    """The training set; `split="held_out"` gives the evaluation episodes of a trajectory store."""
+def build_dataset(cfg: Config, run_dir: Path | None = None, split: str = "train") -> Dataset:
+    """The training set of the run in `run_dir` (without one: of the store the config
+    describes, collected if missing); `split="held_out"` gives the evaluation episodes of a
+    trajectory store."""
     if cfg.model.kind == "hierarchy":
-        return _latent_sequences(cfg, split)
+        return _latent_sequences(cfg, run_dir, split)
     if cfg.data.name == "trajectories":
-        store = trajectory_store(cfg)
+        store = prepare_store(cfg) if run_dir is None else run_store(run_dir, cfg)
         train, held_out = episode_split(cfg, store)
         episodes = train if split == "train" else held_out
         return WindowDataset(store, cfg.data.frames, episodes=episodes)
@@ -57,49 +58,6 @@ def build_dataset(cfg: Config, split: str = "train") -> Dataset:
         image_size=cfg.data.image_size,
         channels=cfg.data.channels,
         seed=cfg.train.seed,
-    )
-
-
-def trajectory_store(cfg: Config) -> TrajectoryStore:
-    """Open the store at `data.path`, collecting it from `data.env` first if it is missing."""
-    d = cfg.data
-    path = Path(d.path) if d.path else Path(cfg.train.run_dir) / "data" / cfg.train.name
-    if not (path / "meta.json").is_file() and distributed.is_main():
-        collect(
-            d.env,
-            path,
-            episodes=d.episodes,
-            steps_per_episode=d.episode_steps,
-            policy=d.policy,
-            seed=cfg.train.seed,
-            env_kwargs=d.env_kwargs,
-            progress=cfg.train.progress and distributed.is_main(),
-        )
-    distributed.barrier()  # the other ranks wait for rank 0's collection
-    store = TrajectoryStore(path, in_memory=d.in_memory)
-    store.check_env(d.env, d.env_kwargs)
-    _check_store_size(store, d)
-    if store.action_dim != cfg.world.action_dim:
-        raise ConfigError(
-            f"world.action_dim={cfg.world.action_dim} but the store at {path} has "
-            f"{store.action_dim}-d actions"
-        )
-    return store
-
-
-def _check_store_size(store: TrajectoryStore, d) -> None:
-    """ConfigError unless the store holds the data.episodes episodes of at most
-    data.episode_steps steps the config asks for (an interrupted collection holds fewer)."""
-    episodes = len(store)
-    longest = int(store.episode_lengths.max()) - 1 if episodes else 0
-    if episodes == d.episodes and longest <= d.episode_steps:
-        return
-    raise ConfigError(
-        f"the trajectory store {store.path} holds {episodes} episodes of up to {longest} steps, "
-        f"but the config asks for data.episodes={d.episodes} of data.episode_steps="
-        f"{d.episode_steps} (an interrupted collection holds fewer): delete {store.path} to "
-        f"collect it again, or set data.episodes={episodes} data.episode_steps={longest} to "
-        f"train on it as it is"
     )
 
 
@@ -121,34 +79,35 @@ class Run:
     store: TrajectoryStore | None
     train_episodes: list[int]
     held_out_episodes: list[int]
+    base: "Run | None" = None  # a hierarchy's level-1 run
 
 
 def open_run(run_dir: str | Path) -> Run:
-    """The run in `run_dir`, with its store (collected first if missing) and episode split; a
-    hierarchy's are those of its level-1 run."""
+    """The run in `run_dir`, with the store it was trained on and its episode split; a
+    hierarchy's are those of its level-1 run (`base`)."""
+    run_dir = Path(run_dir)
     cfg, model = load_run(run_dir)
     if cfg.model.kind == "hierarchy":
-        base = open_run(base_run_dir(cfg))
+        base = open_run(base_run_dir(cfg, run_dir))
         return Run(
-            Path(run_dir), cfg, model, base.store, base.train_episodes, base.held_out_episodes
+            run_dir, cfg, model, base.store, base.train_episodes, base.held_out_episodes, base
         )
     if cfg.data.name != "trajectories":
-        return Run(Path(run_dir), cfg, model, None, [], [])
-    store = trajectory_store(cfg)
-    return Run(Path(run_dir), cfg, model, store, *episode_split(cfg, store))
+        return Run(run_dir, cfg, model, None, [], [])
+    store = run_store(run_dir, cfg)
+    return Run(run_dir, cfg, model, store, *episode_split(cfg, store))
 
 
-def encoder_spec(cfg: Config) -> tuple[str, dict]:
+def encoder_spec(cfg: Config, run_dir: Path | None = None) -> tuple[str, dict]:
     """Registry name and arguments of the encoder, as exported next to its weights."""
     if cfg.model.kind == "hierarchy":
-        return encoder_spec(load_run(base_run_dir(cfg))[0])
+        return encoder_spec(load_run(base_run_dir(cfg, run_dir))[0])
     if cfg.model.kind.startswith("world_model"):
         return _frame_encoder_spec(cfg)
     m = cfg.model
-    if cfg.data.image_size % m.patch_size:
-        raise ConfigError(
-            f"model.patch_size={m.patch_size} does not divide data.image_size={cfg.data.image_size}"
-        )
+    _check_divides("model.patch_size", m.patch_size, "data.image_size", cfg.data.image_size)
+    _check_divides("model.num_heads", m.num_heads, "model.embed_dim", m.embed_dim)
+    _check_divides("model.num_heads", m.num_heads, "model.pred_dim", m.pred_dim)
     kwargs = dict(
         img_size=cfg.data.image_size,
         patch_size=m.patch_size,
@@ -165,8 +124,11 @@ def load_run(run_dir: str | Path) -> tuple[Config, SelfSupervisedModel]:
     checkpoint = Path(run_dir) / "checkpoints" / "last.pt"
     state = load_checkpoint(checkpoint)
     cfg = from_dict(state["config"])
-    model = build_model(cfg)
-    model.load_state_dict(state["model"])
+    model = build_model(cfg, Path(run_dir))
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as exc:
+        raise CheckpointError(f"checkpoint {checkpoint} does not fit its config ({exc})") from None
     return cfg, model.eval()
 
 
@@ -184,10 +146,17 @@ def _frame_encoder_spec(cfg: Config) -> tuple[str, dict]:
         raise ConfigError(f"world.encoder: unknown {w.encoder!r} (known: {tuple(FRAME_ENCODERS)})")
     kwargs = dict(in_chans=cfg.data.channels, img_size=cfg.data.image_size, embed_dim=w.state_dim)
     if w.encoder == "vit":
+        _check_divides("model.patch_size", m.patch_size, "data.image_size", cfg.data.image_size)
+        _check_divides("model.num_heads", m.num_heads, "world.state_dim", w.state_dim)
         kwargs.update(patch_size=m.patch_size, depth=m.depth, num_heads=m.num_heads)
     else:
         kwargs.update(pool=w.pool, channels=w.channels)
     return FRAME_ENCODERS[w.encoder], kwargs
+
+
+def _check_divides(part_key: str, part: int, whole_key: str, whole: int) -> None:
+    if whole % part:
+        raise ConfigError(f"{part_key}={part} does not divide {whole_key}={whole}")
 
 
 def build_masks(cfg: Config):
@@ -208,13 +177,15 @@ def build_masks(cfg: Config):
     return None
 
 
-def build_model(cfg: Config) -> SelfSupervisedModel:
+def build_model(cfg: Config, run_dir: Path | None = None) -> SelfSupervisedModel:
+    """The model `cfg` describes; a hierarchy's level-1 model is loaded from its base run (as
+    recorded in `run_dir`, where given)."""
     kind = cfg.model.kind
     if kind not in MODEL_KINDS:
         raise ConfigError(f"model.kind: unknown kind {kind!r} (known: {MODEL_KINDS})")
     if kind == "hierarchy":
         levels = [asdict(level) for level in cfg.hierarchy.levels]
-        return HierarchicalWorldModel(_base_world_model(cfg), levels)
+        return HierarchicalWorldModel(_base_world_model(cfg, run_dir), levels)
     name, kwargs = encoder_spec(cfg)
     encoder = registry.build(name, **kwargs)
     if kind == "world_model":
@@ -249,10 +220,12 @@ def build_model(cfg: Config) -> SelfSupervisedModel:
     return MaskedPixelModel(encoder, predictor, decoder, cfg.model.patch_size)
 
 
-def base_run_dir(cfg: Config) -> Path:
-    """The level-1 world model's run folder of a hierarchy config."""
-    path = Path(cfg.hierarchy.base_run)
-    if not cfg.hierarchy.base_run or not (path / "checkpoints" / "last.pt").is_file():
+def base_run_dir(cfg: Config, run_dir: Path | None = None) -> Path:
+    """The level-1 world model's run folder of a hierarchy config: as recorded in the
+    hierarchy's run folder `run_dir`, else `hierarchy.base_run`."""
+    recorded = recorded_base_run(run_dir) if run_dir is not None else None
+    path = recorded or Path(cfg.hierarchy.base_run)
+    if not (recorded or cfg.hierarchy.base_run) or not (path / "checkpoints" / "last.pt").is_file():
         raise ConfigError(
             f"hierarchy.base_run={cfg.hierarchy.base_run!r} is not a trained run folder: train the "
             "level-1 world model first (hjepa train configs/maze.yaml) and name its folder"
@@ -260,8 +233,8 @@ def base_run_dir(cfg: Config) -> Path:
     return path
 
 
-def _base_world_model(cfg: Config) -> WorldModel:
-    base_cfg, base = load_run(base_run_dir(cfg))
+def _base_world_model(cfg: Config, run_dir: Path | None) -> WorldModel:
+    base_cfg, base = load_run(base_run_dir(cfg, run_dir))
     if base_cfg.model.kind != "world_model":
         raise ConfigError(
             f"hierarchy.base_run {cfg.hierarchy.base_run} holds a {base_cfg.model.kind} model, "
@@ -270,9 +243,9 @@ def _base_world_model(cfg: Config) -> WorldModel:
     return base
 
 
-def _latent_sequences(cfg: Config, split: str) -> LatentSequences:
+def _latent_sequences(cfg: Config, run_dir: Path, split: str) -> LatentSequences:
     """The base run's training (or held-out) episodes, encoded by its world model."""
-    base = open_run(base_run_dir(cfg))
+    base = open_run(base_run_dir(cfg, run_dir))
     episodes = base.train_episodes if split == "train" else base.held_out_episodes
     encoded = encode_episodes(base.model, base.store, episodes, "cpu", cfg.train.progress)
     levels = cfg.hierarchy.levels

@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from hjepa.errors import ConfigError
+
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Path:
     """Call `write(tmp_path)` on a temporary file next to `path`, fsync it, rename it to `path`."""
@@ -42,6 +44,8 @@ def fresh_results_folder(folder: str | os.PathLike) -> Path:
     """An empty results `folder`, created; earlier results in it are moved aside to
     `<folder>.<n>` (the first free n >= 1, said on stdout), never overwritten."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder} is a file, not a results folder: choose another place")
     if folder.is_dir() and any(folder.iterdir()):
         n = 1
         while folder.with_name(f"{folder.name}.{n}").exists():

@@ -9,6 +9,15 @@ import torch
 from hjepa.errors import ConfigError
 
 
+@contextlib.contextmanager
+def seeded(seed: int):
+    """Inside: torch's global CPU generator seeded with `seed`, so weights initialised inside
+    are the same in every process; after: the generator as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
 def select_device(name: str = "auto") -> torch.device:
     """`auto` picks CUDA, then MPS, then CPU; an explicit name must be available."""
     if name == "auto":

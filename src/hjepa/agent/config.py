@@ -5,7 +5,7 @@ cfg = load_config("configs/agent_two_rooms.yaml", ["planner.kind=cem"], root=Age
 
 from dataclasses import dataclass, field
 
-from hjepa.config import limited
+from hjepa.config import limited, one_of
 
 
 @dataclass
@@ -15,82 +15,83 @@ class PlannerConfig:
     iterations: int = limited(2, 1)  # the budget: optimization steps / sampling rounds per replan
     samples: int = limited(128, 1)  # cem, mppi
     elites: int = limited(16, 1)  # cem
-    std: float = 0.5  # cem, mppi: sampling spread, as a fraction of the action bound
-    temperature: float = 0.1  # mppi, relative to the samples' cost spread
-    restarts: int = 4  # gradient
-    lr: float = 0.5  # gradient, as a fraction of the action bound
+    std: float = limited(0.5, above=0.0)  # cem, mppi: sampling spread, a fraction of the bound
+    temperature: float = limited(0.1, above=0.0)  # mppi, relative to the samples' cost spread
+    restarts: int = limited(4, 1)  # gradient
+    lr: float = limited(0.5, above=0.0)  # gradient, as a fraction of the action bound
     execute: int = limited(1, 1)  # actions executed between replans
 
 
 @dataclass
 class CostConfig:
-    energy_weight: float = 0.0  # |s_t - g|^2 in latent space
-    energy: str = "sum"  # sum over the horizon | last step
-    action_weight: float = 0.0
-    critic_weight: float = 1.0  # 0 = no critic (plain latent-energy planning)
-    critic_mode: str = "last"  # the critic as terminal cost (cost-to-go past the horizon)
+    energy_weight: float = limited(0.0, 0.0)  # |s_t - g|^2 in latent space
+    energy: str = one_of("sum", "last")  # sum over the horizon | last step
+    action_weight: float = limited(0.0, 0.0)
+    critic_weight: float = limited(1.0, 0.0)  # 0 = no critic (plain latent-energy planning)
+    # last: the critic as terminal cost (cost-to-go past the horizon) | sum over the horizon
+    critic_mode: str = one_of("last", "sum")
     # revisiting: w_v x the kernel count (radius in latent units) of this episode's states near
     # where a plan ends, so that the agent cannot stay stuck in a local minimum of the critic
-    visit_weight: float = 0.0
-    visit_radius: float = 1.0
+    visit_weight: float = limited(0.0, 0.0)
+    visit_radius: float = limited(1.0, above=0.0)
 
 
 @dataclass
 class CriticConfig:
-    steps: int = 6000
-    batch: int = 1024
-    lr: float = 0.001
-    hidden: int = 128
-    embed_dim: int = 64
-    local_weight: float = 100.0
-    cap: float = 200.0  # distances (in steps) beyond which pairs are no longer pushed apart
+    steps: int = limited(6000, 1)
+    batch: int = limited(1024, 1)
+    lr: float = limited(0.001, above=0.0)
+    hidden: int = limited(128, 1)
+    embed_dim: int = limited(64, 1)
+    local_weight: float = limited(100.0, 0.0)
+    cap: float = limited(200.0, above=0.0)  # distances (in steps) beyond which pairs no longer push
     # The critic learns from the store's training episodes. Optionally also from `walks` fresh
     # random walks from the simulator (extra environment interaction, which the world model's
     # data does not include), encoded on the fly, `walks_per_layout` of them through each
     # layout. Episodes with equal layout values (the env's `layout_names` state columns) are
     # paired, so pairs meet on both sides of every wall.
-    walks: int = 0
-    walk_steps: int = 200
-    walks_per_layout: int = 20
+    walks: int = limited(0, 0)
+    walk_steps: int = limited(200, 1)
+    walks_per_layout: int = limited(20, 1)
     # Learning from experience: every `memory_every` episodes (0 = never) the critic trains
     # `memory_steps` more steps on its data plus the episodes in the agent's short-term memory.
-    memory_every: int = 0
-    memory_steps: int = 500
+    memory_every: int = limited(0, 0)
+    memory_steps: int = limited(500, 1)
 
 
 @dataclass
 class PolicyConfig:
-    episodes: int = 200  # episodes per round whose Mode-2 decisions are distilled
-    dagger_rounds: int = 4  # further rounds where the policy acts and Mode-2 labels its states
-    steps: int = 5000
-    hidden: int = 512
+    episodes: int = limited(200, 1)  # episodes per round whose Mode-2 decisions are distilled
+    dagger_rounds: int = limited(4, 0)  # further rounds: the policy acts, Mode-2 labels its states
+    steps: int = limited(5000, 1)
+    hidden: int = limited(512, 1)
     activation: str = "relu"
     # acting noise, std before the tanh (near zero: a fraction of the action bound); without it
     # the policy got stuck in wall corners next to the door (agent/policy.py)
-    noise: float = 0.3
+    noise: float = limited(0.3, 0.0)
     seed: int = 10_000  # task seed of those episodes (never the evaluation's)
 
 
 @dataclass
 class MemoryConfig:
-    capacity: int = 100_000  # steps kept
+    capacity: int = limited(100_000, 1)  # steps kept
     # Correct the world model's next-state predictions by the prediction errors of similar
     # moves earlier in the episode (agent/correction.py); radii of the state and action kernels
     # in latent units and action units
     correction: bool = False
-    state_radius: float = 0.5
-    action_radius: float = 0.5
+    state_radius: float = limited(0.5, above=0.0)
+    action_radius: float = limited(0.5, above=0.0)
 
 
 @dataclass
 class TaskConfig:
     env: str = ""  # "" = the world model's env
-    episodes: int = 200
-    max_steps: int = 200
+    episodes: int = limited(200, 1)
+    max_steps: int = limited(200, 1)
     seed: int = 0
     # torch threads while acting (0 = torch's setting): a decision is hundreds of tiny ops that
     # a second CPU thread does not speed up, and that stall when it waits for a busy core
-    threads: int = 1
+    threads: int = limited(1, 0)
 
 
 @dataclass
@@ -99,14 +100,14 @@ class LevelPlanConfig:
     listed bottom first (level 2, then 3, ...), the last one plans toward the goal."""
 
     planner: PlannerConfig = field(default_factory=lambda: PlannerConfig(kind="cem", horizon=3))
-    every: int = 8  # env steps between this level's replans (its clock)
-    energy: str = "sum"  # this level's cost to its target: summed over the horizon | last step
+    every: int = limited(8, 1)  # env steps between this level's replans (its clock)
+    energy: str = one_of("sum", "last")  # this level's cost to its target: summed | last step
     # How distances to a target in this level's space are measured, by the level below (toward
     # this level's subgoal) and, at the top, by this level (toward the goal): w_e x squared
     # latent distance + w_c x a learned distance on this level's states (a critic trained like
     # the flat one, `critic.*`, on the store's episodes encoded up to this level; 0 = none)
-    energy_weight: float = 1.0
-    critic_weight: float = 0.0
+    energy_weight: float = limited(1.0, 0.0)
+    critic_weight: float = limited(0.0, 0.0)
 
 
 @dataclass

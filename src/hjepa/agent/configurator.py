@@ -27,10 +27,9 @@ from hjepa.agent.critic import DistanceCritic
 from hjepa.agent.hierarchy import HierarchicalActor, MacroModel, TargetCost, UpperLevel
 from hjepa.agent.memory import ShortTermMemory
 from hjepa.agent.policy import ReactivePolicy
-from hjepa.config import load_config
 from hjepa.envs.tasks import goal_tasks, task_set
 from hjepa.errors import ConfigError
-from hjepa.experiment import base_run_dir, open_run
+from hjepa.experiment import open_run
 from hjepa.plan import RecedingHorizon, build_planner, planner_options
 
 
@@ -38,7 +37,7 @@ class Configurator:
     def __init__(self, cfg: AgentConfig, run_dir: str | Path, progress: bool = True):
         if cfg.mode not in (1, 2):
             raise ConfigError(f"mode must be 1 (reactive) or 2 (planning), got {cfg.mode}")
-        planner_options(cfg.planner.kind)  # an unknown planner fails here, before any work
+        _check_planner(cfg.planner)  # fails here, before any work
         self.cfg, self.run_dir, self.progress = cfg, Path(run_dir), progress
         self.run = open_run(self.run_dir)  # config, model, store and its episode split
         self.hierarchy, self.world_cfg, self.world_model = _levels(self.run, cfg)
@@ -105,7 +104,8 @@ class Configurator:
     def level_critic(self, k: int) -> DistanceCritic:
         """A learned distance on level-k states: the critic's data encoded up to level k."""
         c = self.cfg.critic
-        critic = DistanceCritic(self.hierarchy.level(k).dim, c.hidden, c.embed_dim)
+        seed = self.world_cfg.train.seed
+        critic = DistanceCritic(self.hierarchy.level(k).dim, c.hidden, c.embed_dim, seed=seed)
         settings = {**learning.critic_settings(self.cfg), "level": k}
         if not self._cache.load(f"critic_level{k}", critic, settings):
             data = self.critic_data()
@@ -133,7 +133,10 @@ class Configurator:
     def critic(self) -> DistanceCritic:
         """The critic trained on `critic_data()` (or reloaded, if trained with these settings)."""
         c = self.cfg.critic
-        critic = DistanceCritic(self.world_model.encoder.num_features, c.hidden, c.embed_dim)
+        seed = self.world_cfg.train.seed
+        critic = DistanceCritic(
+            self.world_model.encoder.num_features, c.hidden, c.embed_dim, seed=seed
+        )
         settings = learning.critic_settings(self.cfg)
         if not self._cache.load("critic", critic, settings):
             learning.fit_critic(self, critic, self.critic_data(), c.steps)
@@ -174,6 +177,17 @@ class Configurator:
         return policy.eval().requires_grad_(False)
 
 
+def _check_planner(p) -> None:
+    """ConfigError for an unknown planner, bad planner options, or a planner that would
+    execute more actions than it plans."""
+    _planner(p)
+    if p.execute > p.horizon:
+        raise ConfigError(
+            f"planner.execute={p.execute} is more than planner.horizon={p.horizon}: a plan "
+            "executes at most the actions it holds"
+        )
+
+
 def _planner(p):
     """The planner a `PlannerConfig` names, with the options it takes."""
     options = {k: getattr(p, k) for k in planner_options(p.kind) if hasattr(p, k)}
@@ -196,4 +210,4 @@ def _levels(run, cfg: AgentConfig):
         )
     if hierarchy is None:
         return None, run.cfg, run.model
-    return hierarchy, load_config(base_run_dir(run.cfg) / "config.yaml"), hierarchy.base
+    return hierarchy, run.base.cfg, hierarchy.base

@@ -21,13 +21,17 @@ from tqdm.auto import tqdm
 from hjepa.errors import ConfigError, ShapeError
 from hjepa.jepa.losses import embedding_distance, step_distance_loss
 from hjepa.nets.mlp import MLP
+from hjepa.runtime import seeded
 
 
 class DistanceCritic(nn.Module):
-    def __init__(self, state_dim: int, hidden: int = 256, embed_dim: int = 64, depth: int = 3):
+    def __init__(
+        self, state_dim: int, hidden: int = 256, embed_dim: int = 64, depth: int = 3, seed: int = 0
+    ):
         super().__init__()
         self.state_dim = state_dim
-        self.net = MLP(state_dim, hidden, embed_dim, depth=depth)
+        with seeded(seed):  # the same initial weights in every process
+            self.net = MLP(state_dim, hidden, embed_dim, depth=depth)
 
     def embed(self, s: torch.Tensor) -> torch.Tensor:
         if s.shape[-1] != self.state_dim:

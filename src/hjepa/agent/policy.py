@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from hjepa.errors import ConfigError, ShapeError
 from hjepa.nets.mlp import MLP
+from hjepa.runtime import seeded
 
 NOISE_BLOCK = 1024  # acting-noise draws made at a time
 
@@ -43,7 +44,8 @@ class ReactivePolicy(nn.Module):
         self.generator = torch.Generator().manual_seed(seed)
         # one wide hidden layer, no normalization: few ops, so a decision takes tens of µs
         # (ReLU: ~3 µs on 512 values on 2 CPU cores, exact GELU ~25 µs)
-        self.net = MLP(2 * state_dim, hidden, action_dim, depth=2, norm=False, act=activation)
+        with seeded(seed):  # the same initial weights in every process
+            self.net = MLP(2 * state_dim, hidden, action_dim, depth=2, norm=False, act=activation)
 
     def forward(self, state: torch.Tensor, goal: torch.Tensor) -> torch.Tensor:
         """Actions [B, A] for state and goal latents [B, D]."""

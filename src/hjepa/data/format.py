@@ -36,6 +36,7 @@ FORMAT = "hjepa-trajectories"
 FORMAT_VERSION = 1
 META = "meta.json"
 ARRAYS = ("obs", "actions", "states", "episode_starts")
+SHARD_FIELDS = {"name": str, "episodes": int, "frames": int, "files": dict}  # of a shard entry
 
 
 class StoreError(HjepaError, OSError):
@@ -88,4 +89,22 @@ def read_meta(path: Path) -> dict:
             f"{path} has store format {meta['format_version']}; this hjepa reads up to "
             f"{FORMAT_VERSION} (upgrade hjepa)"
         )
+    _check_shard_entries(path / META, meta["shards"])
     return meta
+
+
+def _check_shard_entries(where: Path, shards) -> None:
+    """StoreError unless every shard entry has its name, counts, and each file's size and CRC."""
+    if not isinstance(shards, list):
+        raise StoreError(f"{where}: 'shards' must be a list, got {shards!r}")
+    for i, shard in enumerate(shards):
+        fields = isinstance(shard, dict) and all(
+            isinstance(shard.get(key), kind) for key, kind in SHARD_FIELDS.items()
+        )
+        if not fields or not all(
+            isinstance(f, dict) and {"bytes", "crc32"} <= f.keys() for f in shard["files"].values()
+        ):
+            raise StoreError(
+                f"{where}: shard entry {i} is malformed (needs {', '.join(SHARD_FIELDS)}, and "
+                "each file's bytes and crc32)"
+            )

@@ -3,6 +3,8 @@
 The store's writer and errors are importable from here too, as the public face of the store.
 """
 
+import hashlib
+import json
 import os
 import warnings
 from collections.abc import Mapping
@@ -169,6 +171,13 @@ class TrajectoryStore:
     @property
     def state_names(self) -> tuple[str, ...]:
         return tuple(self.meta.get("state_names", ()))
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the env id and every shard file's size and checksum: equal fingerprints,
+        the same data."""
+        content = [self.env_id, [shard.record["files"] for shard in self._shards]]
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
     @property
     def facts(self) -> EnvFacts:

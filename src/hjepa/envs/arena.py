@@ -28,6 +28,7 @@ channel 1 the walls (255 where wall). True states for probing are float32 [N, S]
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable
 
 import numpy as np
@@ -147,16 +148,15 @@ class ArenaSim:
         sigma: float = DOT_SIGMA,
         seed: int | None = None,
     ):
-        if int(num_envs) < 1:
+        self.num_envs = as_number("num_envs", num_envs, int)
+        self.size = as_number("size", size, int)
+        self.max_norm, self.sigma = as_number("max_norm", max_norm), as_number("sigma", sigma)
+        if self.num_envs < 1:
             raise ConfigError(f"num_envs must be >= 1, got {num_envs}")
-        if int(size) < 8:
+        if self.size < 8:
             raise ConfigError(f"size must be >= 8 pixels, got {size}")
-        if not max_norm > 0 or not sigma > 0:
+        if not self.max_norm > 0 or not self.sigma > 0:
             raise ConfigError(f"max_norm and sigma must be > 0, got {max_norm}, {sigma}")
-        self.num_envs = int(num_envs)
-        self.size = int(size)
-        self.max_norm = float(max_norm)
-        self.sigma = float(sigma)
         self.rng = np.random.default_rng(seed)
         # Side of the square window the dot is drawn in: DOT_RADIUS_SIGMAS sigmas each side.
         self._window = min(self.size, 2 * int(np.ceil(DOT_RADIUS_SIGMAS * self.sigma)) + 2)
@@ -340,6 +340,22 @@ class ArenaSim:
         self._render_agent(obs[:, 0])
         obs[:, 1] = self._wall_u8
         return obs
+
+
+def as_number(name: str, value, kind: type = float):
+    """`value` as an int or float (`kind`); ConfigError naming `name` for anything else (a
+    string, a bool, NaN or Inf, a fraction where an int is due), e.g. from --env-kwargs JSON."""
+    good = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+    if not good or not np.isfinite(value) or (kind is int and value != int(value)):
+        raise ConfigError(f"{name}: expected {kind.__name__}, got {value!r}")
+    return kind(value)
+
+
+def as_flag(name: str, value) -> bool:
+    """`value` as a bool; ConfigError naming `name` for anything else (e.g. the string "no")."""
+    if not isinstance(value, bool | np.bool_):
+        raise ConfigError(f"{name}: expected true or false, got {value!r}")
+    return bool(value)
 
 
 def as_env_array(value, num_envs: int, name: str, dtype=np.float64) -> np.ndarray:

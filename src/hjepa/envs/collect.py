@@ -25,12 +25,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from hjepa.data.format import META, as_json, read_meta
 from hjepa.data.shards import write_shard_files
 from hjepa.data.store import TrajectoryStore, TrajectoryWriter
 from hjepa.envs import SIM_REGISTRY, collect_gym, collect_sim
 from hjepa.envs.collect_sim import run_episodes
 from hjepa.envs.shard_task import EpisodeSource, ShardTask, shard_rng
-from hjepa.errors import ConfigError, HjepaError
+from hjepa.errors import ConfigError, ForeignStoreError, HjepaError
+from hjepa.lock import exclusive
 
 __all__ = [
     "collect",
@@ -124,6 +126,7 @@ def collect(
     policy_kwargs: dict | None = None,
     append: bool = False,
     progress: bool = True,
+    resume: bool = False,
 ) -> TrajectoryStore:
     """Collect `episodes` episodes of `steps_per_episode` steps in `env_id` into a store.
 
@@ -137,7 +140,10 @@ def collect(
     same seed, `shard_episodes` and `envs_per_worker` give byte-identical data for any `workers`.
     With `append=True` the episodes are added to the store at `out_path` (created if absent) as
     new shards whose seeds continue its sequence. The store records the env's facts (state,
-    position and layout names, units). A progress bar shows frames/s unless `progress=False`.
+    position and layout names, units). With `resume=True` a collection with the same settings
+    that was interrupted at `out_path` is continued, making the store it would have made;
+    ForeignStoreError if the store there holds other data. A progress bar shows frames/s unless
+    `progress=False`. Only one process at a time may collect into a store (LockedError).
     Returns the opened store.
     """
     _check_sizes(
@@ -151,21 +157,6 @@ def collect(
     policy = source.default_policy if policy is None else policy
     env_kwargs = dict(env_kwargs or {})
     probe = source.probe(env_id, env_kwargs, policy, dict(policy_kwargs or {}))
-    out = Path(out_path)
-    new_folder = not out.exists()
-    new_store = not (append and out.is_dir() and any(out.iterdir()))
-    writer = TrajectoryWriter(
-        out,
-        env_id,
-        env_kwargs,
-        observation_shape=probe.observation_shape,
-        action_dim=probe.action_dim,
-        facts=probe.facts,
-        policy=policy,
-        policy_kwargs=probe.policy_kwargs,
-        seed=seed,
-        append=append,
-    )
     common = {
         "env_id": env_id,
         "env_kwargs": env_kwargs,
@@ -175,16 +166,66 @@ def collect(
         "steps": steps_per_episode,
         "envs_per_batch": envs_per_worker if source.vectorized else 1,
     }
-    tasks = _tasks(writer, common, episodes, shard_episodes)
-    pool = workers_used(workers, episodes, shard_episodes)
+    out = Path(out_path)
+    with exclusive(out, "trajectory store"):
+        if resume:
+            episodes = _episodes_left(out, common, episodes, shard_episodes)
+            append = True
+        if episodes > 0:
+            new_folder = not out.exists()
+            writer = _writer(out, probe, common, append)
+            tasks = _tasks(writer, common, episodes, shard_episodes)
+            pool = workers_used(workers, episodes, shard_episodes)
+            _collect_into(writer, tasks, pool, progress, new_folder)
+    return TrajectoryStore(out)
+
+
+def _writer(out: Path, probe, common: dict, append: bool) -> TrajectoryWriter:
+    return TrajectoryWriter(
+        out,
+        common["env_id"],
+        common["env_kwargs"],
+        observation_shape=probe.observation_shape,
+        action_dim=probe.action_dim,
+        facts=probe.facts,
+        policy=common["policy"],
+        policy_kwargs=probe.policy_kwargs,
+        seed=common["seed"],
+        append=append,
+    )
+
+
+def _collect_into(writer, tasks, workers: int, progress: bool, new_folder: bool) -> None:
     try:
-        _write_all(writer, tasks, pool, progress, f"collect {env_id}")
+        _write_all(writer, tasks, workers, progress, f"collect {tasks[0].env_id}")
     except BaseException:
-        _discard_if_empty(writer, tasks, new_store, new_folder)
+        _discard_if_empty(writer, tasks, new_folder)
         raise
     finally:
         _remove_temporary(tasks)
-    return TrajectoryStore(out)
+
+
+def _episodes_left(out: Path, common: dict, episodes: int, shard_episodes: int) -> int:
+    """Episodes an interrupted collection with these settings left to collect into `out` (all
+    of them where there is no store yet); ConfigError if the store there holds other data.
+    Removes the temporary folders of shards the interruption left unfinished."""
+    for folder in out.glob(".tmp_*"):
+        shutil.rmtree(folder, ignore_errors=True)
+    if not (out / META).is_file():
+        return episodes
+    meta = read_meta(out)
+    settings = {k: as_json(v) for k, v in common.items() if k not in ("env_id", "env_kwargs")}
+    shards = meta["shards"]
+    same = all(all(s["info"].get(k) == v for k, v in settings.items()) for s in shards)
+    done = int(meta["num_episodes"])
+    whole = all(s["episodes"] == shard_episodes for s in shards)
+    if same and (done == episodes or (done < episodes and whole)):
+        return episodes - done
+    raise ForeignStoreError(
+        f"the trajectory store {out} holds {done} episodes that are not the start of this "
+        f"collection of {episodes} (other settings: seed, policy, steps or shard size); delete "
+        "it to collect again, or choose another folder"
+    )
 
 
 def _remove_temporary(tasks: list[ShardTask]) -> None:
@@ -192,12 +233,13 @@ def _remove_temporary(tasks: list[ShardTask]) -> None:
         shutil.rmtree(task.folder, ignore_errors=True)
 
 
-def _discard_if_empty(writer, tasks: list[ShardTask], new_store: bool, new_folder: bool) -> None:
-    """After a failed collection, remove a store this call created if no shard made it in."""
-    if not new_store or writer.num_shards > 0:
+def _discard_if_empty(writer, tasks: list[ShardTask], new_folder: bool) -> None:
+    """After a failed collection, remove a store left without a shard (and its folder, if this
+    call created it)."""
+    if writer.num_shards > 0:
         return
     _remove_temporary(tasks)
-    (writer.path / "meta.json").unlink(missing_ok=True)
+    (writer.path / META).unlink(missing_ok=True)
     if new_folder and not any(writer.path.iterdir()):
         writer.path.rmdir()
 

@@ -123,8 +123,11 @@ class ArenaEnv(gymnasium.Env):
 
 
 def _check_goal(goal) -> np.ndarray:
-    arr = np.asarray(goal, dtype=np.float32)
-    if arr.shape != (2,) or not np.isfinite(arr).all():
+    try:
+        arr = np.asarray(goal, dtype=np.float32)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.shape != (2,) or not np.isfinite(arr).all():
         raise ConfigError(f"options['goal']: expected a finite (x, y), got {goal!r}")
     return arr
 

@@ -37,7 +37,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hjepa.envs.arena import DEFAULT_SIZE, ArenaSim, as_list, sample_in_mask
+from hjepa.envs.arena import (
+    DEFAULT_SIZE,
+    ArenaSim,
+    as_flag,
+    as_list,
+    as_number,
+    sample_in_mask,
+)
 from hjepa.envs.maze_text import parse_text_map
 from hjepa.errors import ConfigError
 
@@ -275,15 +282,18 @@ class MazeSim(ArenaSim):
         door_px: int = DOOR_PX,
         **kwargs,
     ):
-        self.random_layout = bool(random_layout)  # before the arena sizes its layout columns
+        self.random_layout = as_flag("random_layout", random_layout)  # before the layout columns
         super().__init__(num_envs, size=size, **kwargs)
         self.fixed_layout = None
         if text_map is not None:
             self.fixed_layout = MazeLayout.from_text(text_map)
             rooms = (self.fixed_layout.rows, self.fixed_layout.cols)
-        self.geometry = MazeGeometry(self.size, int(rooms[0]), int(rooms[1]), int(door_px))
+        if not isinstance(rooms, list | tuple) or len(rooms) != 2:
+            raise ConfigError(f"rooms: expected (rows, cols), got {rooms!r}")
+        rows, cols = (as_number("rooms", n, int) for n in rooms)
+        self.geometry = MazeGeometry(self.size, rows, cols, as_number("door_px", door_px, int))
         self.geometry.check()
-        self.extra_doors = int(extra_doors)
+        self.extra_doors = as_number("extra_doors", extra_doors, int)
         if self.fixed_layout is None:
             seed_rng = np.random.default_rng(layout_seed)
             self.fixed_layout = MazeLayout.random(*rooms, seed_rng, self.extra_doors)

@@ -25,7 +25,9 @@ from hjepa.envs.arena import (
     DEFAULT_SIZE,
     ArenaSim,
     as_env_array,
+    as_flag,
     as_list,
+    as_number,
     sample_in_mask,
 )
 from hjepa.envs.tasks import PlotPlane
@@ -147,9 +149,9 @@ class TwoRoomsSim(ArenaSim):
         **kwargs,
     ):
         super().__init__(num_envs, size=size, **kwargs)
-        self.random_wall = bool(random_wall)
-        self.wall_x = self.size // 2 if wall_x is None else int(wall_x)
-        self.door_y = self.size // 2 if door_y is None else int(door_y)
+        self.random_wall = as_flag("random_wall", random_wall)
+        self.wall_x = self.size // 2 if wall_x is None else as_number("wall_x", wall_x, int)
+        self.door_y = self.size // 2 if door_y is None else as_number("door_y", door_y, int)
         check_geometry(self.size, np.array([self.wall_x]), np.array([self.door_y]))
         self.wall_padding, self.door_padding = paddings(self.size)
 

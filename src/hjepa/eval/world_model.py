@@ -32,8 +32,9 @@ NO_STATES = "the store records no true states (the env's info carries no 'state'
 NO_POSITION = "the env names no position columns (position_names of the goal-env protocol)"
 
 
-def evaluate_run(run_dir: str | Path, windows: int = 2000) -> dict:
-    """Evaluate the world model saved in a run folder; results go to `<run>/eval/`."""
+def evaluate_run(run_dir: str | Path, windows: int = 2000, probe_steps: int = 3000) -> dict:
+    """Evaluate the world model saved in a run folder; results go to `<run>/eval/` (see
+    `evaluate_world_model`)."""
     run = open_run(run_dir)
     if not run.cfg.model.kind.startswith("world_model"):
         raise ConfigError(f"{run_dir} holds a {run.cfg.model.kind} model, not a world model")
@@ -41,7 +42,8 @@ def evaluate_run(run_dir: str | Path, windows: int = 2000) -> dict:
     train_set = WindowDataset(run.store, frames, episodes=run.train_episodes)
     held = WindowDataset(run.store, frames, episodes=run.held_out_episodes)
     out = run.path / "eval"
-    return evaluate_world_model(run.model, train_set, held, out, run.store.facts, windows)
+    facts = run.store.facts
+    return evaluate_world_model(run.model, train_set, held, out, facts, windows, probe_steps)
 
 
 @torch.no_grad()

@@ -2,7 +2,14 @@
 
 import torch
 
-from hjepa.plan.problem import PlanningModel, SequencePlanner, keep_best, sample_around
+from hjepa.errors import ConfigError
+from hjepa.plan.problem import (
+    PlanningModel,
+    SequencePlanner,
+    check_positive,
+    keep_best,
+    sample_around,
+)
 
 
 class CEMPlanner(SequencePlanner):
@@ -16,7 +23,10 @@ class CEMPlanner(SequencePlanner):
         seed: int = 0,
     ):
         super().__init__(horizon, iterations)
-        self.samples, self.elites = max(int(samples), 2), max(int(elites), 1)
+        check_positive(samples=samples, elites=elites, std=std)
+        if elites > samples:
+            raise ConfigError(f"planner elites ({elites}) must be <= samples ({samples})")
+        self.samples, self.elites = max(int(samples), 2), int(elites)
         self.std = float(std)
         self.generator = torch.Generator().manual_seed(seed)
 

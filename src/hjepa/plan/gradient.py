@@ -7,7 +7,7 @@ back onto the box. The best sequence seen (lowest cost at any iteration) is retu
 
 import torch
 
-from hjepa.plan.problem import PlanningModel, SequencePlanner, keep_best
+from hjepa.plan.problem import PlanningModel, SequencePlanner, check_positive, keep_best
 
 
 class GradientPlanner(SequencePlanner):
@@ -15,7 +15,8 @@ class GradientPlanner(SequencePlanner):
         self, horizon: int = 8, iterations: int = 10, restarts: int = 4, lr: float = 0.5, seed=0
     ):
         super().__init__(horizon, iterations)
-        self.restarts, self.lr = max(int(restarts), 1), float(lr)
+        check_positive(restarts=restarts, lr=lr)
+        self.restarts, self.lr = int(restarts), float(lr)
         self.generator = torch.Generator().manual_seed(seed)
 
     def plan(self, model: PlanningModel, state, goal, warm_start=None):

@@ -4,7 +4,13 @@ spread, so one setting works across cost scales."""
 
 import torch
 
-from hjepa.plan.problem import PlanningModel, SequencePlanner, keep_best, sample_around
+from hjepa.plan.problem import (
+    PlanningModel,
+    SequencePlanner,
+    check_positive,
+    keep_best,
+    sample_around,
+)
 
 
 class MPPIPlanner(SequencePlanner):
@@ -18,6 +24,7 @@ class MPPIPlanner(SequencePlanner):
         seed: int = 0,
     ):
         super().__init__(horizon, iterations)
+        check_positive(samples=samples, std=std, temperature=temperature)
         self.samples, self.std, self.temperature = (
             max(int(samples), 2),
             float(std),

@@ -36,6 +36,13 @@ class SequencePlanner:
         return warm_start.to(device).clamp(-model.max_action, model.max_action)
 
 
+def check_positive(**options) -> None:
+    """ConfigError naming the first planner option that is not > 0 (NaN included)."""
+    for name, value in options.items():
+        if not value > 0:
+            raise ConfigError(f"planner {name} must be > 0, got {value}")
+
+
 def best_of(actions: torch.Tensor, costs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The lowest-cost sequence per batch element: actions [B, N, H, A], costs [B, N] ->
     ([B, H, A], [B])."""

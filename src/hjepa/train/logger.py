@@ -32,7 +32,7 @@ class MetricsLogger:
         if not self.path.is_file():
             return
         with self.path.open(newline="") as f:
-            rows = [r for r in csv.DictReader(f) if int(r["step"]) <= step]
+            rows = [r for r in csv.DictReader(f) if _whole(r) and int(r["step"]) <= step]
         self._rewrite(rows)
 
     def close(self) -> None:
@@ -78,3 +78,8 @@ def _tensorboard_writer(run_dir: Path):
         console("tensorboard is not installed (pip install 'hjepa[tensorboard]'): CSV only")
         return None
     return SummaryWriter(log_dir=str(run_dir / "tensorboard"))
+
+
+def _whole(row: dict) -> bool:
+    """False for a row cut short (a kill in the middle of writing it leaves one)."""
+    return None not in row.values() and row["step"].isdigit()

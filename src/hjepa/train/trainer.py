@@ -6,6 +6,7 @@ checkpoints/last.pt, encoder/ (safetensors + config.json), summary.json.
 
 import shutil
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,19 +16,21 @@ from tqdm import tqdm
 
 from hjepa import __version__, distributed
 from hjepa.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from hjepa.config import Config, from_dict, save_config, to_dict
+from hjepa.config import Config, from_dict, load_config, save_config, to_dict
 from hjepa.errors import CheckpointError, ConfigError, NonFiniteLossError
 from hjepa.experiment import (
+    base_run_dir,
     build_dataset,
     build_masks,
     build_model,
     encoder_spec,
     episode_split,
-    trajectory_store,
 )
 from hjepa.io import write_json_atomic
 from hjepa.jepa.collapse import check_collapse
+from hjepa.lock import exclusive
 from hjepa.nets.export import export_model
+from hjepa.run_data import prepare_store, record_base_run, record_store, run_store
 from hjepa.runtime import (
     autocast,
     autocast_dtype,
@@ -77,17 +80,22 @@ def _train(
     if cfg.train.threads > 0:
         torch.set_num_threads(cfg.train.threads)
     run_dir = Path(cfg.train.run_dir) / cfg.train.name
-    state = _prepare_run_dir(run_dir, cfg, resume, overwrite)
+    with exclusive(run_dir, "run folder") if distributed.is_main() else nullcontext():
+        state = _prepare_run_dir(run_dir, cfg, resume, overwrite)
+        return _train_from(state, run_dir, cfg, device, stop_after)
+
+
+def _train_from(state: dict | None, run_dir: Path, cfg: Config, device, stop_after) -> TrainResult:
     rank, world = distributed.rank(), distributed.world_size()
     seed_everything(cfg.train.seed + rank)
 
-    model = build_model(cfg).to(device)
+    model = build_model(cfg, run_dir).to(device)
     optimizer = build_optimizer(model, cfg.optim)
     start = 0 if state is None else state["step"]
     total = cfg.train.steps
     stop = total if stop_after is None else min(total, start + stop_after)
     loader = make_loader(
-        build_dataset(cfg),
+        build_dataset(cfg, run_dir),
         build_masks(cfg),
         cfg.train.batch_size,
         world,
@@ -104,7 +112,7 @@ def _train(
     logger = MetricsLogger(run_dir, cfg.train.tensorboard) if distributed.is_main() else None
     if logger is not None and start > 0:
         logger.drop_after(start - 1)
-    result = TrainResult(run_dir, start)
+    result = TrainResult(run_dir, start, {} if state is None else state.get("metrics", {}))
     amp = autocast_dtype(cfg.train.precision, device)
     bar = tqdm(
         total=total,
@@ -127,21 +135,22 @@ def _train(
             bar.set_postfix(loss=f"{metrics['loss']:.4f}", sps=f"{metrics['samples_per_s']:.0f}")
         bar.update(1)
         if _due(step, cfg.train.checkpoint_every, total) or step + 1 == stop:
-            _checkpoint(run_dir, model, optimizer, cfg, step + 1)
+            _checkpoint(run_dir, model, optimizer, cfg, step + 1, metrics)
     bar.close()
     if logger is not None:
         logger.close()
     if distributed.is_main() and result.step == total:
-        if cfg.model.kind == "world_model" and cfg.world.refine_steps > 0:
-            result.metrics.update(_refine(model, cfg))
-            _checkpoint(run_dir, model, optimizer, cfg, total)
+        refined = state is not None and state.get("refined", False)
+        if cfg.model.kind == "world_model" and cfg.world.refine_steps > 0 and not refined:
+            result.metrics.update(_refine(model, cfg, run_dir))
+            _checkpoint(run_dir, model, optimizer, cfg, total, result.metrics, refined=True)
         _finish(run_dir, model, cfg, result)
     return result
 
 
-def _refine(model, cfg: Config) -> dict:
+def _refine(model, cfg: Config, run_dir: Path) -> dict:
     """The world model's predictor refined on frozen latents of the training episodes."""
-    store = trajectory_store(cfg)
+    store = run_store(run_dir, cfg)
     train_episodes, _ = episode_split(cfg, store)
     w = cfg.world
     return refine_predictor(
@@ -213,19 +222,20 @@ def _due(step: int, every: int, total: int) -> bool:
 
 
 def _prepare_run_dir(run_dir: Path, cfg: Config, resume: bool, overwrite: bool) -> dict | None:
-    """Validate the folder against `resume`; return the checkpoint state to resume from."""
+    """Validate the folder against `resume`; return the checkpoint state to resume from (a run
+    killed after its last step but before its summary resumes to finish: refine, export)."""
     if overwrite and resume:
         raise ConfigError("--overwrite and --resume contradict each other")
     if overwrite and distributed.is_main():
         shutil.rmtree(run_dir, ignore_errors=True)
     distributed.barrier()
     checkpoint = latest_checkpoint(run_dir / "checkpoints")
-    if resume:
-        if checkpoint is None:
-            raise CheckpointError(f"--resume: no checkpoint in {run_dir / 'checkpoints'}")
+    if resume and checkpoint is None:
+        _check_started(run_dir, cfg)  # killed before its first checkpoint: start again
+    elif resume:
         state = load_checkpoint(checkpoint)
         _check_same_config(from_dict(state["config"]), cfg)
-        if state["step"] >= cfg.train.steps:
+        if state["step"] >= cfg.train.steps and (run_dir / "summary.json").is_file():
             raise ConfigError(
                 f"--resume: the run in {run_dir} already finished its {state['step']} steps; "
                 f"its results stay as they are (train a new run to train longer)"
@@ -240,7 +250,26 @@ def _prepare_run_dir(run_dir: Path, cfg: Config, resume: bool, overwrite: bool) 
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(cfg, run_dir / "config.yaml")
         (run_dir / "metrics.csv").unlink(missing_ok=True)
+        _record_data(run_dir, cfg, overwrite)
+    distributed.barrier()  # the other ranks wait for rank 0's collection
     return None
+
+
+def _record_data(run_dir: Path, cfg: Config, overwrite: bool) -> None:
+    """Prepare the run's data (collect its store, where needed) and record where it is."""
+    if cfg.model.kind == "hierarchy":
+        record_base_run(run_dir, base_run_dir(cfg))
+    elif cfg.data.name == "trajectories":
+        record_store(run_dir, prepare_store(cfg, overwrite))
+
+
+def _check_started(run_dir: Path, cfg: Config) -> None:
+    """`--resume` of a run with no checkpoint yet: it must have been started with this config."""
+    if not (run_dir / "config.yaml").is_file():
+        raise CheckpointError(f"--resume: no run was started in {run_dir} (no config.yaml there)")
+    _check_same_config(load_config(run_dir / "config.yaml"), cfg)
+    if distributed.is_main():
+        console(f"--resume: {run_dir} has no checkpoint yet; training starts from step 0")
 
 
 def _check_same_config(saved: Config, cfg: Config) -> None:
@@ -273,7 +302,11 @@ def _restore(state: dict, model, optimizer, rank: int) -> None:
     set_rng_state(rngs[rank])
 
 
-def _checkpoint(run_dir: Path, model, optimizer, cfg: Config, step: int) -> None:
+def _checkpoint(
+    run_dir: Path, model, optimizer, cfg: Config, step: int, metrics: dict, refined: bool = False
+) -> None:
+    """Save the training state after `step` steps, with that step's metrics (and whether the
+    predictor's refinement is done), for `--resume`."""
     rngs = [rng_state()]
     if distributed.is_distributed():
         rngs = [None] * distributed.world_size()
@@ -287,12 +320,14 @@ def _checkpoint(run_dir: Path, model, optimizer, cfg: Config, step: int) -> None
         "rng": rngs,
         "config": to_dict(cfg),
         "hjepa_version": __version__,
+        "metrics": metrics,
+        "refined": refined,
     }
     save_checkpoint(state, run_dir / "checkpoints")
 
 
 def _finish(run_dir: Path, model, cfg: Config, result: TrainResult) -> None:
-    name, kwargs = encoder_spec(cfg)
+    name, kwargs = encoder_spec(cfg, run_dir)
     export_model(model.encoder, name, kwargs, run_dir / "encoder")
     summary = {
         "step": result.step,

@@ -90,6 +90,7 @@ class WorldModel(SelfSupervisedModel):
                 f"rollout: expected s0 [B, D] and actions [B, H, A], got {tuple(s0.shape)} "
                 f"and {tuple(actions.shape)}"
             )
+        check_tensor("s0", s0, last_dim=self.encoder.num_features)
         return self.predictor.rollout(s0, self.embed_actions(actions, z))
 
     # -- training

@@ -42,6 +42,8 @@ def refine_predictor(
     store's `episodes`; returns the final losses."""
     if model.latent is not None:
         raise ConfigError("predictor refinement needs a world model without a latent variable")
+    if steps < 3:
+        raise ConfigError(f"world.refine_steps: must be 0 (no refinement) or >= 3, got {steps}")
     device = next(model.parameters()).device
     horizon = model.rollout_steps
     encoded = encode_episodes(model, store, episodes, device, progress)
@@ -50,7 +52,8 @@ def refine_predictor(
         raise ConfigError(f"no training episode has the {horizon + 1} frames a window needs")
     params = [*model.predictor.parameters(), *model.action_encoder.parameters()]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.05)
+    warmup = min(0.5, max(0.05, 2 / steps))  # the one-cycle schedule needs >= 2 warm-up steps
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=warmup)
     generator = torch.Generator().manual_seed(seed)
     model.train()
     metrics: dict = {}
