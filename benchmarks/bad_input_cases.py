@@ -1,6 +1,7 @@
 """The bad inputs of `bad_inputs.py`: what a careless user could type at each entry point, and
 the words a clear error about it must contain (the key as written, the option, the file)."""
 
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -127,7 +128,14 @@ def store_of_run(work: Path) -> Path:
 
 
 def remove_store(work: Path) -> None:
-    shutil.rmtree(store_of_run(work))
+    """The run's store gone from every place its data.json names: this copy's store deleted,
+    and the record's absolute path (the shared run's store) pointed at it too."""
+    store = store_of_run(work)
+    shutil.rmtree(store)
+    record_path = work / RUN / "data.json"
+    record = json.loads(record_path.read_text())
+    record["store"]["absolute"] = str(store.resolve())
+    record_path.write_text(json.dumps(record))
 
 
 def truncate_shard(work: Path) -> None:

@@ -9,7 +9,9 @@ with a checkpoint every 4, refined, exported, evaluated and planned with; `hjepa
 own. Recovery: `train --resume` (a plain `train` where the kill came before the run folder had
 its config), `collect --resume`, eval and plan run again. Survived = the recovery exits 0 and its
 results equal the uninterrupted run's: bit for bit for the checkpoint, the exported weights and
-the store; equal JSON, timings aside, for summaries, eval and plan results.
+the store; equal JSON, timings aside, for summaries, eval and plan results. A damaged file is
+given to a command that reads it: shard checksums are checked when a shard is first read, so a
+command that never reads a shard (plan, with its critic cached) is not stopped by it.
 """
 
 import argparse
@@ -214,7 +216,7 @@ DAMAGE = [  # (file, damage, the command that reads it)
     (RUN / "encoder/config.json", garbage, LOAD_EXPORT),
     (SHARD / "obs.npy", flip_one_bit, ["eval", str(RUN)]),
     (SHARD / "obs.npy", truncate, ["eval", str(RUN)]),
-    (SHARD / "actions.npy", zeros_in_middle, ["plan", str(RUN)]),
+    (SHARD / "actions.npy", zeros_in_middle, ["eval", str(RUN)]),
     (SHARD / "episode_starts.npy", garbage, ["eval", str(RUN)]),
     (STORE / "meta.json", garbage, ["eval", str(RUN)]),
     (STORE / "meta.json", empty, ["plan", str(RUN)]),

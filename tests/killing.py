@@ -288,6 +288,7 @@ def run_twice_at_once(case: str, workdir: Path, reference: Path) -> dict:
     checkpoint or store is there), "refusal": that error, "differences": from the reference's
     results}."""
     phase, copied = CONCURRENT[case]
+    workdir.mkdir(parents=True, exist_ok=True)
     for path in copied:
         shutil.copytree(reference / path, workdir / path)
     done = run_together([COMMANDS[phase]] * 2, workdir)
