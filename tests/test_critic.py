@@ -61,6 +61,16 @@ def test_pairs_stay_inside_episodes_and_groups():
     assert (anchors != others).any()  # pairs do cross episodes within a group
 
 
+@pytest.mark.parametrize("same_episode, own_share", [(0.0, 0.5), (0.6, 0.8)])
+def test_a_share_of_the_pushed_apart_pairs_is_drawn_within_the_episode(same_episode, own_share):
+    episodes = [torch.full((50, 1), float(i)) for i in range(2)]  # one group of two episodes
+    anchors, _, others = EpisodePairs(episodes, [0, 0], 3, same_episode).sample(20000)
+    # a pair stays in its episode with probability same_episode + (1 - same_episode) / 2
+    assert float((anchors == others).float().mean()) == pytest.approx(own_share, abs=0.015)
+    with pytest.raises(ConfigError, match="same_episode"):
+        EpisodePairs(episodes, [0, 0], 3, same_episode=1.0)
+
+
 def test_critic_bad_inputs():
     with pytest.raises(ConfigError, match="episode"):
         train_critic(DistanceCritic(3), [torch.zeros(1, 3)], progress=False)

@@ -45,6 +45,8 @@ class CriticConfig:
     embed_dim: int = limited(64, 1)
     local_weight: float = limited(100.0, 0.0)
     cap: float = limited(200.0, above=0.0)  # distances (in steps) beyond which pairs no longer push
+    # share of the pushed-apart pairs drawn within one episode (finer short-range distances)
+    same_episode: float = limited(0.0, 0.0, below=1.0)
     # The critic learns from the store's training episodes. Optionally also from `walks` fresh
     # random walks from the simulator (extra environment interaction, which the world model's
     # data does not include), encoded on the fly, `walks_per_layout` of them through each

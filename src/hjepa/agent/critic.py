@@ -48,9 +48,19 @@ class DistanceCritic(nn.Module):
 class EpisodePairs:
     """Samples (s_t, s_t+1) pairs within episodes of latents (each [T_i, D]) and (s_t, s')
     pairs with s' uniform over the episodes of s_t's group (`groups[i]`: episode i's group;
-    default: one group per episode)."""
+    default: one group per episode), or, for a `same_episode` share of the pairs, uniform over
+    s_t's own episode (many short-range pairs: a finer distance nearby)."""
 
-    def __init__(self, episodes: list[torch.Tensor], groups: list | None = None, seed: int = 0):
+    def __init__(
+        self,
+        episodes: list[torch.Tensor],
+        groups: list | None = None,
+        seed: int = 0,
+        same_episode: float = 0.0,
+    ):
+        if not 0.0 <= same_episode < 1.0:
+            raise ConfigError(f"same_episode must be in [0, 1), got {same_episode}")
+        self.same_episode = float(same_episode)
         groups = list(range(len(episodes))) if groups is None else list(groups)
         ids = {key: i for i, key in enumerate(dict.fromkeys(groups))}  # any hashable -> int
         groups = [ids[key] for key in groups]
@@ -80,6 +90,9 @@ class EpisodePairs:
         ep = torch.multinomial(self.lengths.float() - 1, batch, replacement=True, generator=g)
         t = self.starts[ep] + (torch.rand(batch, generator=g) * (self.lengths[ep] - 1)).long()
         other = self.group_start[ep] + (torch.rand(batch, generator=g) * self.group_len[ep]).long()
+        if self.same_episode > 0:
+            own = self.starts[ep] + (torch.rand(batch, generator=g) * self.lengths[ep]).long()
+            other = torch.where(torch.rand(batch, generator=g) < self.same_episode, own, other)
         return self.states[t], self.states[t + 1], self.states[other]
 
 
@@ -101,15 +114,17 @@ def train_critic(
     local_weight: float = 100.0,
     seed: int = 0,
     progress: bool = True,
+    same_episode: float = 0.0,
 ) -> dict:
     """Fit the critic on episodes of latents (each [T_i, D]); returns the final metrics.
 
     `groups`: a group id per episode, equal for episodes that share a layout (default: one
     group each). `cap` (default: the longest episode) bounds the distances pushed apart.
+    `same_episode`: the share of pushed-apart pairs drawn within one episode (`EpisodePairs`).
     """
     if int(steps) < 1:
         raise ConfigError(f"critic steps must be >= 1, got {steps}")
-    pairs = EpisodePairs(episodes, groups, seed)
+    pairs = EpisodePairs(episodes, groups, seed, same_episode)
     cap = float(cap or pairs.lengths.max())
     opt = torch.optim.AdamW(critic.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)

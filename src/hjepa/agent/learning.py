@@ -187,6 +187,7 @@ def fit_critic(configurator, critic: DistanceCritic, data: CriticData, steps: in
         c.local_weight,
         seed=configurator.world_cfg.train.seed,
         progress=configurator.progress,
+        same_episode=c.same_episode,
     )
 
 
