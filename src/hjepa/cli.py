@@ -81,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("overrides", nargs="*", help="agent overrides, e.g. planner.horizon=10")
     plan.add_argument("--config", help="agent YAML (configs/agent_*.yaml); default: built-ins")
     plan.add_argument("--episodes", type=_positive_int, help="number of start/goal pairs")
-    plan.add_argument("--planner", type=_planner_kind, help="Mode-2 planner: gradient, cem, mppi")
+    plan.add_argument(
+        "--planner", type=_planner_kind, help="Mode-2 planner (a name in hjepa.plan.PLANNERS)"
+    )
     plan.add_argument("--mode", type=int, choices=[1, 2], help="1 = reactive policy, 2 = plan")
     plan.add_argument("--out", help="output folder (default <run>/plan/<planner or mode1>)")
     plan.set_defaults(func=_plan)
@@ -89,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="collect -> train -> plan on Two-Rooms, end to end")
     demo.add_argument("--run-dir", default="runs", help="where the run folder goes")
     demo.add_argument("--name", default="demo_two_rooms", help="run folder name")
-    demo.add_argument("--episodes", type=int, help="goal-reaching episodes (default 200)")
+    demo.add_argument("--episodes", type=_positive_int, help="goal-reaching episodes (default 200)")
     demo.add_argument("--smoke", action="store_true", help="tiny sizes: checks the pipeline")
     demo.set_defaults(func=_demo)
 
