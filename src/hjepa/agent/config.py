@@ -47,6 +47,17 @@ class CriticConfig:
     cap: float = limited(200.0, above=0.0)  # distances (in steps) beyond which pairs no longer push
     # share of the pushed-apart pairs drawn within one episode (finer short-range distances)
     same_episode: float = limited(0.0, 0.0, below=1.0)
+    # Stitched targets (agent/stitch.py): with `graph_sources` > 0 the critic regresses on
+    # shortest paths through a graph of its episodes, from that many sampled sources, instead
+    # of the one-step hinge and push-apart. Nodes: every `graph_stride`-th latent; links: the
+    # `graph_neighbours` nearest nodes of one layout within `graph_radius` recorded node steps.
+    graph_sources: int = limited(0, 0)
+    graph_stride: int = limited(2, 1)
+    graph_neighbours: int = limited(10, 1)
+    graph_radius: float = limited(2.0, above=0.0)
+    # half its training states are latents the world model predicted from 1 to `graph_rollout`
+    # recorded steps earlier (0: none), labelled as what really followed: planners show it those
+    graph_rollout: int = limited(4, 0)
     # The critic learns from the store's training episodes. Optionally also from `walks` fresh
     # random walks from the simulator (extra environment interaction, which the world model's
     # data does not include), encoded on the fly, `walks_per_layout` of them through each
@@ -110,6 +121,10 @@ class LevelPlanConfig:
     # the flat one, `critic.*`, on the store's episodes encoded up to this level; 0 = none)
     energy_weight: float = limited(1.0, 0.0)
     critic_weight: float = limited(0.0, 0.0)
+    # hand down the store's level-k state nearest to the planned subgoal (every
+    # `critic.graph_stride`-th stored state): a state that exists, where a macro-action's
+    # prediction can lie off the data (inside a wall) and the level below then chases it
+    snap: bool = False
 
 
 @dataclass

@@ -46,6 +46,7 @@ class Configurator:
         task_set(self.env_id)  # no task set: fail now, before any training
         self._cache = AgentCache(self.run_dir)
         self._critic_data = None  # the critic's latent episodes, once encoded
+        self._stitched = None  # their stitched distances, once built
 
     def make_env(self, render_mode: str | None = None):
         kwargs = self.world_cfg.data.env_kwargs
@@ -87,7 +88,8 @@ class Configurator:
             model = MacroModel(self.hierarchy.level(k))
             imagination = Imagination(model, self.level_cost(k), max_action=1.0)
             mpc = RecedingHorizon(_planner(level_cfg.planner), 1)
-            uppers.append(UpperLevel(k, mpc, imagination, level_cfg.every))
+            landmarks = self.stored_states(k) if level_cfg.snap else None
+            uppers.append(UpperLevel(k, mpc, imagination, level_cfg.every, landmarks))
         return uppers
 
     def level_cost(self, k: int) -> TargetCost:
@@ -108,12 +110,26 @@ class Configurator:
         critic = DistanceCritic(self.hierarchy.level(k).dim, c.hidden, c.embed_dim, seed=seed)
         settings = {**learning.critic_settings(self.cfg), "level": k}
         if not self._cache.load(f"critic_level{k}", critic, settings):
+
+            def lift(x):
+                return self.hierarchy.lift(x, 1, k)
+
             data = self.critic_data()
             with torch.no_grad():
-                lifted = [self.hierarchy.lift(e, 1, k) for e in data.episodes]
-            learning.fit_critic(self, critic, learning.CriticData(lifted, data.groups), c.steps)
+                lifted = learning.CriticData([lift(e) for e in data.episodes], data.groups)
+            stitched = self.stitched()
+            if stitched is not None:
+                stitched = stitched.lifted(lift)
+            learning.fit_critic(self, critic, lifted, c.steps, stitched)
             self._cache.save(f"critic_level{k}", critic, settings)
         return critic.eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def stored_states(self, k: int) -> torch.Tensor:
+        """Every `critic.graph_stride`-th latent of the critic's episodes, lifted to level k."""
+        stride = self.cfg.critic.graph_stride
+        states = torch.cat([e[::stride] for e in self.critic_data().episodes])
+        return self.hierarchy.lift(states, 1, k)
 
     def cost_module(self, memory: ShortTermMemory | None = None) -> CostModule:
         c = self.cfg.cost
@@ -139,7 +155,7 @@ class Configurator:
         )
         settings = learning.critic_settings(self.cfg)
         if not self._cache.load("critic", critic, settings):
-            learning.fit_critic(self, critic, self.critic_data(), c.steps)
+            learning.fit_critic(self, critic, self.critic_data(), c.steps, self.stitched())
             self._cache.save("critic", critic, settings)
         return critic.eval().requires_grad_(False)
 
@@ -148,6 +164,13 @@ class Configurator:
         if self._critic_data is None:
             self._critic_data = learning.critic_data(self)
         return self._critic_data
+
+    def stitched(self):
+        """The critic data's stitched distances (`learning.stitch_critic_data`), built once;
+        None unless `critic.graph_sources` > 0."""
+        if self._stitched is None and self.cfg.critic.graph_sources > 0:
+            self._stitched = learning.stitch_critic_data(self, self.critic_data())
+        return self._stitched
 
     def learn_from_memory(self, agent: Agent) -> dict:
         """Train the agent's critic `critic.memory_steps` more steps on its data plus the

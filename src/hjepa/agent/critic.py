@@ -5,19 +5,23 @@
 Trained without labels from trajectories (quasimetric-style, after QRL): every recorded step
 must stay within one unit, d(s_t, s_t+1) <= 1 (a squared hinge), while pairs of states from the
 same group of episodes are pushed apart, up to a cap, with a saturating penalty
-softplus(cap - d). The
-largest distances consistent with "one step costs at most 1" are the shortest-path step counts,
-so d learns how many steps separate two states, walls included, which the latent L2 distance
-does not know. A group is a set of episodes that share one layout (by default each episode is
+softplus(cap - d). The largest distances consistent with "one step costs at most 1" are the
+shortest-path step counts, so d learns how many steps separate two states, walls included,
+which the latent L2 distance does not know. A group is a set of episodes that share one layout (by default each episode is
 its own group), so that pairs never mix layouts drawn per episode; pairs from many walks through
 one layout teach the most, as they meet on both sides of every wall.
-Used as the cost-to-go past the planning horizon (`CostModule`).
+
+Or trained by regression on those step counts themselves, computed as shortest paths through
+the episodes stitched into a graph (`train_critic_stitched`, `agent/stitch.py`): on the
+long-horizon maze the hinge and push-apart left local minima behind walls that the regression
+does not. Used as the cost-to-go past the planning horizon (`CostModule`).
 """
 
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from hjepa.agent.stitch import StitchedDistances, stitched_loss
 from hjepa.errors import ConfigError, ShapeError
 from hjepa.jepa.losses import embedding_distance, step_distance_loss
 from hjepa.nets.mlp import MLP
@@ -122,21 +126,51 @@ def train_critic(
     group each). `cap` (default: the longest episode) bounds the distances pushed apart.
     `same_episode`: the share of pushed-apart pairs drawn within one episode (`EpisodePairs`).
     """
-    if int(steps) < 1:
-        raise ConfigError(f"critic steps must be >= 1, got {steps}")
     pairs = EpisodePairs(episodes, groups, seed, same_episode)
     cap = float(cap or pairs.lengths.max())
+    return _fit(
+        critic,
+        lambda: critic_loss(critic, *pairs.sample(batch), cap, local_weight),
+        steps,
+        lr,
+        progress,
+    )
+
+
+def train_critic_stitched(
+    critic: DistanceCritic,
+    stitched: StitchedDistances,
+    steps: int = 3000,
+    batch: int = 1024,
+    lr: float = 1e-3,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict:
+    """Fit the critic by regression on stitched step counts (`agent.stitch`); final metrics."""
+    generator = torch.Generator().manual_seed(seed)
+
+    def loss():
+        value, metrics = stitched_loss(critic, *stitched.sample(batch, generator))
+        return value, {k: v.item() for k, v in metrics.items()}
+
+    return _fit(critic, loss, steps, lr, progress)
+
+
+def _fit(critic: DistanceCritic, loss_and_metrics, steps: int, lr: float, progress: bool) -> dict:
+    """`steps` AdamW steps (cosine schedule) on `loss_and_metrics()`; the last metrics."""
+    if int(steps) < 1:
+        raise ConfigError(f"critic steps must be >= 1, got {steps}")
     opt = torch.optim.AdamW(critic.parameters(), lr=lr, weight_decay=0.0)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
     critic.train()
     bar = tqdm(range(steps), desc="critic", disable=not progress, leave=False)
     metrics = {}
     for _ in bar:
-        loss, metrics = critic_loss(critic, *pairs.sample(batch), cap, local_weight)
+        loss, metrics = loss_and_metrics()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         sched.step()
-        bar.set_postfix(far=f"{metrics['far_mean']:.1f}", viol=f"{metrics['violation']:.4f}")
+        bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()})
     critic.eval().requires_grad_(False)
     return metrics

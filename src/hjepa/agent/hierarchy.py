@@ -69,6 +69,7 @@ class UpperLevel:
     mpc: RecedingHorizon
     imagination: Imagination
     every: int  # env steps between replans
+    landmarks: torch.Tensor | None = None  # [M, D_k] states subgoals snap to (None: no snap)
     subgoal: torch.Tensor | None = None
     steps: int = 0
 
@@ -79,12 +80,15 @@ class UpperLevel:
     def target_below(self, hierarchy, state: torch.Tensor, target: torch.Tensor):
         """(subgoal [B, D_k] for the level below, predictor steps imagined for it): on this
         level's clock, plan toward `target` (level k + 1's space, or the goal's at the top)
-        from the level-1 `state` lifted here, and keep the first predicted state."""
+        from the level-1 `state` lifted here, and keep the first predicted state (or the
+        landmark nearest to it)."""
         imagined = 0
         if self.subgoal is None or self.steps % self.every == 0:
             here = hierarchy.lift(state, 1, self.index)
             first = self.mpc.act(self.imagination, here, target)
             self.subgoal = self.imagination.world_model.rollout(here, first[:, None])[:, 0]
+            if self.landmarks is not None:
+                self.subgoal = self.landmarks[torch.cdist(self.subgoal, self.landmarks).argmin(1)]
             imagined = imagined_steps(self.mpc)
         self.steps += 1
         return self.subgoal, imagined

@@ -3,7 +3,9 @@
 - The critic: from the latent episodes of the world model's trajectory store (its training
   episodes, never the held-out ones) and, when `critic.walks` > 0, from fresh random walks of the
   store's policy in the simulator (extra environment interaction, off by default). Episodes that
-  share a layout form one group, within which the critic pushes states apart (agent/critic.py).
+  share a layout form one group, within which the critic pushes states apart (agent/critic.py),
+  or, with `critic.graph_sources` > 0, within which the episodes are stitched into a graph whose
+  shortest paths the critic regresses on (agent/stitch.py).
 - Learning from memory: more critic steps on that data plus the agent's remembered episodes.
 - Mode-1 distillation: the reactive policy imitates Mode-2's decisions, over DAgger rounds.
 
@@ -18,9 +20,10 @@ import torch
 from tqdm.auto import tqdm
 
 from hjepa.agent.agent import run_episode
-from hjepa.agent.critic import DistanceCritic, train_critic
+from hjepa.agent.critic import DistanceCritic, train_critic, train_critic_stitched
 from hjepa.agent.memory import ShortTermMemory
 from hjepa.agent.policy import ReactivePolicy, distill
+from hjepa.agent.stitch import StitchedDistances, stitch
 from hjepa.config import to_dict
 from hjepa.envs import SIM_REGISTRY, make_sim
 from hjepa.envs.collect import run_episodes
@@ -38,6 +41,8 @@ PAIRING = "episodes of one layout; one layout where the env names no layout colu
 class CriticData:
     episodes: list[torch.Tensor]  # latent trajectories [T_i, D]
     groups: list  # each episode's layout group (hashable)
+    predicted: list[torch.Tensor] | None = None  # the store's latents as the world model
+    # predicts them (`predicted_latents`), where the critic is stitched with `graph_rollout`
 
 
 # -- the critic's data
@@ -84,15 +89,37 @@ def critic_data(configurator) -> CriticData:
     layout_names = env_facts(configurator.make_env()).layout_names
     store, train = training_episodes(configurator)
     columns = layout_columns(store.state_names, layout_names, f"the trajectory store {store.path}")
-    episodes, states = [], []
+    episodes, states, predicted = [], [], []
+    rollout, wm = configurator.cfg.critic.graph_rollout, configurator.world_model
+    generator = torch.Generator().manual_seed(configurator.world_cfg.train.seed)
     progress = configurator.progress
     for ep in tqdm(train, desc="encoding episodes", disable=not progress, leave=False):
         frames = store.episode(ep)
-        episodes.append(configurator.world_model.encode(torch.from_numpy(frames["obs"])))
+        episodes.append(wm.encode(torch.from_numpy(frames["obs"])))
         states.append(frames["states"])
+        if configurator.cfg.critic.graph_sources and rollout:
+            actions = torch.as_tensor(np.asarray(frames["actions"]), dtype=torch.float32)
+            predicted.append(predicted_latents(wm, episodes[-1], actions, rollout, generator))
     walks = random_walks(configurator, layout_names)
     groups = layout_groups(states, columns, layout_names, f"the trajectory store {store.path}")
-    return CriticData(episodes + walks.episodes, groups + walks.groups)
+    predicted = (predicted + walks.episodes) if predicted else None
+    return CriticData(episodes + walks.episodes, groups + walks.groups, predicted)
+
+
+@torch.no_grad()
+def predicted_latents(world_model, latents, actions, horizon: int, generator) -> torch.Tensor:
+    """Each latent of an episode [T, D] as `world_model` predicts it from h recorded steps
+    earlier (h uniform in 1..`horizon`, at most its index; the first latent as it is), with the
+    episode's actions [>= T - 1, A]: the kind of state a planner's imagination shows."""
+    out = latents.clone()
+    h = torch.randint(1, horizon + 1, (len(latents),), generator=generator)
+    h = torch.minimum(h, torch.arange(len(latents)))
+    for k in range(1, horizon + 1):
+        t = torch.nonzero(h == k).squeeze(1)
+        if len(t):
+            windows = torch.stack([actions[i - k : i] for i in t.tolist()])
+            out[t] = world_model.rollout(latents[t - k], windows)[:, -1]
+    return out
 
 
 def walk_count(configurator) -> int:
@@ -173,9 +200,19 @@ def critic_settings(cfg) -> dict:
     return {**critic, "pairing": PAIRING}
 
 
-def fit_critic(configurator, critic: DistanceCritic, data: CriticData, steps: int) -> dict:
-    """Train `critic` for `steps` steps on `data`; the final metrics."""
-    c = configurator.cfg.critic
+def fit_critic(
+    configurator,
+    critic: DistanceCritic,
+    data: CriticData,
+    steps: int,
+    stitched: StitchedDistances | None = None,
+) -> dict:
+    """Train `critic` for `steps` steps: on `stitched` distances where given, else on `data`
+    (one-step hinge and push-apart); the final metrics."""
+    c, seed = configurator.cfg.critic, configurator.world_cfg.train.seed
+    progress = configurator.progress
+    if stitched is not None:
+        return train_critic_stitched(critic, stitched, steps, c.batch, c.lr, seed, progress)
     return train_critic(
         critic,
         data.episodes,
@@ -185,9 +222,27 @@ def fit_critic(configurator, critic: DistanceCritic, data: CriticData, steps: in
         c.lr,
         c.cap,
         c.local_weight,
-        seed=configurator.world_cfg.train.seed,
-        progress=configurator.progress,
+        seed=seed,
+        progress=progress,
         same_episode=c.same_episode,
+    )
+
+
+def stitch_critic_data(configurator, data: CriticData) -> StitchedDistances | None:
+    """`data`'s stitched distances (`agent.stitch`), where `critic.graph_sources` > 0."""
+    c = configurator.cfg.critic
+    if c.graph_sources == 0:
+        return None
+    return stitch(
+        data.episodes,
+        data.groups,
+        c.graph_stride,
+        c.graph_neighbours,
+        c.graph_radius,
+        c.graph_sources,
+        c.cap,
+        seed=configurator.world_cfg.train.seed,
+        predicted=data.predicted,
     )
 
 
