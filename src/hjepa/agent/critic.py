@@ -7,9 +7,10 @@ must stay within one unit, d(s_t, s_t+1) <= 1 (a squared hinge), while pairs of 
 same group of episodes are pushed apart, up to a cap, with a saturating penalty
 softplus(cap - d). The largest distances consistent with "one step costs at most 1" are the
 shortest-path step counts, so d learns how many steps separate two states, walls included,
-which the latent L2 distance does not know. A group is a set of episodes that share one layout (by default each episode is
-its own group), so that pairs never mix layouts drawn per episode; pairs from many walks through
-one layout teach the most, as they meet on both sides of every wall.
+which the latent L2 distance does not know. A group is a set of episodes that share one layout
+(by default each episode is its own group), so that pairs never mix layouts drawn per episode;
+pairs from many walks through one layout teach the most, as they meet on both sides of every
+wall.
 
 Or trained by regression on those step counts themselves, computed as shortest paths through
 the episodes stitched into a graph (`train_critic_stitched`, `agent/stitch.py`): on the
