@@ -1,7 +1,7 @@
 """H-JEPA on the long-horizon maze: flat against hierarchical planning, by band of shortest path.
 
-    python benchmarks/hierarchy.py [--only train|horizon|table] [--episodes N] [--reuse]
-        [--rows a,b,c,d,e,f]
+    python benchmarks/hierarchy.py [--only train|horizon|table|seeds] [--episodes N] [--reuse]
+        [--rows a,b,c,d,e,f] [--critic-seeds 1,2]
 
 - train: collect the maze store and train level 1 (`configs/maze.yaml`), the same preset with the
   step-distance latent (`world.geodesic_weight=3`, on the same store), and levels 2 and 3
@@ -18,6 +18,7 @@
   as one batch (`hjepa.eval.batched`: the agents are memory-free, so this decides as single
   episodes would); latency comes from `LATENCY_EPISODES` single episodes of the longest band per
   row (`agent.run_episode`, 1 torch thread), as the median actor + encoder ms per env step.
+- seeds (only when asked): rows (b) and (d) on the longest band with critics from other seeds.
 """
 
 import argparse
@@ -91,9 +92,9 @@ def train_all(reuse: bool) -> list[dict]:
     return rows
 
 
-def agent(key: str, progress: bool = False):
+def agent(key: str, progress: bool = False, extra: tuple = ()):
     _, run, preset, overrides, levels = ROWS[key]
-    cfg = load_config(preset, overrides, root=AgentConfig)
+    cfg = load_config(preset, [*overrides, *extra], root=AgentConfig)
     cfg.levels = cfg.levels[:levels] if levels else []
     configurator = Configurator(cfg, run, progress=progress)
     return configurator, configurator.build()
@@ -159,6 +160,25 @@ def evaluate_row(key: str, episodes: int, seed: int = 0) -> dict:
     return row
 
 
+def seed_rows(seeds: list[int], episodes: int, keys=("b", "d")) -> list[dict]:
+    """The longest band's success of rows `keys` with critics trained from other seeds
+    (`critic.seed`: initial weights, training pairs, graph sources; same data and tasks)."""
+    band, rows = band_name(BANDS[-1]), []
+    for seed in seeds:
+        for key in keys:
+            configurator, built = agent(key, extra=(f"critic.seed={seed}",))
+            tasks = tasks_by_band(configurator, episodes)[band]
+            kwargs = configurator.world_cfg.data.env_kwargs
+            sim = make_sim(configurator.env_id, len(tasks), **kwargs)
+            with torch_threads(2):
+                results = run_batched(built, sim, tasks, BUDGETS[band], 0)
+            successes = sum(r["success"] for r in results)
+            low, high = wilson_interval(successes, len(results))
+            rate = f"{successes / len(results):.0%} ({low:.0%}-{high:.0%})"
+            rows.append({"row": ROWS[key][0], "critic seed": seed, f"{band} success": rate})
+    return rows
+
+
 def latency(configurator, built, key: str) -> float | str:
     """Median decision ms per env step over single episodes of the longest band."""
     if key == "f":
@@ -188,10 +208,11 @@ def horizon_table() -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--only", choices=["train", "horizon", "table"])
+    parser.add_argument("--only", choices=["train", "horizon", "table", "seeds"])
     parser.add_argument("--episodes", type=int, default=100, help="episodes per band")
     parser.add_argument("--rows", default="a,b,c,d,e,f")
     parser.add_argument("--reuse", action="store_true", help="keep trained runs")
+    parser.add_argument("--critic-seeds", default="1,2", help="seeds of the 'seeds' table")
     args = parser.parse_args()
     if args.only in (None, "train"):
         save("hierarchy_train", train_all(args.reuse), TRAIN_NOTES)
@@ -200,6 +221,9 @@ def main() -> None:
     if args.only in (None, "table"):
         rows = [evaluate_row(key, args.episodes) for key in args.rows.split(",")]
         save("hierarchy_maze", rows, TABLE_NOTES.format(episodes=args.episodes))
+    if args.only == "seeds":
+        seeds = [int(s) for s in args.critic_seeds.split(",")]
+        save("hierarchy_seeds", seed_rows(seeds, args.episodes), SEED_NOTES)
 
 
 TRAIN_NOTES = (
@@ -226,6 +250,12 @@ TABLE_NOTES = (
     "Success with its 95 % Wilson interval; imagined/step: predictor evaluations per env step, "
     "every level together; ms/step: median decision time (encoder + all levels' planners) per env "
     "step over single episodes of the longest band, 1 torch thread."
+)
+SEED_NOTES = (
+    "How much the longest band's success depends on the critic's training: rows (b) and (d) of "
+    "hierarchy_maze with critics (and level critics) trained from other seeds (`critic.seed`: "
+    "initial weights, training pairs, graph sources); the same store, models and tasks; seed 0 "
+    "is the main table's."
 )
 
 if __name__ == "__main__":

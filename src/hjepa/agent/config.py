@@ -58,6 +58,9 @@ class CriticConfig:
     # half its training states are latents the world model predicted from 1 to `graph_rollout`
     # recorded steps earlier (0: none), labelled as what really followed: planners show it those
     graph_rollout: int = limited(4, 0)
+    # seed of the critic's initial weights, training pairs and graph sources (-1: the world
+    # model run's train.seed)
+    seed: int = limited(-1, -1)
     # The critic learns from the store's training episodes. Optionally also from `walks` fresh
     # random walks from the simulator (extra environment interaction, which the world model's
     # data does not include), encoded on the fly, `walks_per_layout` of them through each

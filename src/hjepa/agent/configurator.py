@@ -106,7 +106,7 @@ class Configurator:
     def level_critic(self, k: int) -> DistanceCritic:
         """A learned distance on level-k states: the critic's data encoded up to level k."""
         c = self.cfg.critic
-        seed = self.world_cfg.train.seed
+        seed = self.critic_seed
         critic = DistanceCritic(self.hierarchy.level(k).dim, c.hidden, c.embed_dim, seed=seed)
         settings = {**learning.critic_settings(self.cfg), "level": k}
         if not self._cache.load(f"critic_level{k}", critic, settings):
@@ -123,6 +123,11 @@ class Configurator:
             learning.fit_critic(self, critic, lifted, c.steps, stitched)
             self._cache.save(f"critic_level{k}", critic, settings)
         return critic.eval().requires_grad_(False)
+
+    @property
+    def critic_seed(self) -> int:
+        """`critic.seed`, or the world model run's train seed where it is -1."""
+        return self.cfg.critic.seed if self.cfg.critic.seed >= 0 else self.world_cfg.train.seed
 
     @torch.no_grad()
     def stored_states(self, k: int) -> torch.Tensor:
@@ -149,7 +154,7 @@ class Configurator:
     def critic(self) -> DistanceCritic:
         """The critic trained on `critic_data()` (or reloaded, if trained with these settings)."""
         c = self.cfg.critic
-        seed = self.world_cfg.train.seed
+        seed = self.critic_seed
         critic = DistanceCritic(
             self.world_model.encoder.num_features, c.hidden, c.embed_dim, seed=seed
         )

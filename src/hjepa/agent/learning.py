@@ -209,7 +209,7 @@ def fit_critic(
 ) -> dict:
     """Train `critic` for `steps` steps: on `stitched` distances where given, else on `data`
     (one-step hinge and push-apart); the final metrics."""
-    c, seed = configurator.cfg.critic, configurator.world_cfg.train.seed
+    c, seed = configurator.cfg.critic, configurator.critic_seed
     progress = configurator.progress
     if stitched is not None:
         return train_critic_stitched(critic, stitched, steps, c.batch, c.lr, seed, progress)
@@ -241,7 +241,7 @@ def stitch_critic_data(configurator, data: CriticData) -> StitchedDistances | No
         c.graph_radius,
         c.graph_sources,
         c.cap,
-        seed=configurator.world_cfg.train.seed,
+        seed=configurator.critic_seed,
         predicted=data.predicted,
     )
 
