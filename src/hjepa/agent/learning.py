@@ -42,7 +42,8 @@ class CriticData:
     episodes: list[torch.Tensor]  # latent trajectories [T_i, D]
     groups: list  # each episode's layout group (hashable)
     predicted: list[torch.Tensor] | None = None  # the store's latents as the world model
-    # predicts them (`predicted_latents`), where the critic is stitched with `graph_rollout`
+    # predicts them (`predicted_latents`; random walks as encoded), where the critic is
+    # stitched with `graph_rollout` > 0
 
 
 # -- the critic's data
