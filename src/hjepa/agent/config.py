@@ -70,7 +70,8 @@ class CriticConfig:
     walk_steps: int = limited(200, 1)
     walks_per_layout: int = limited(20, 1)
     # Learning from experience: every `memory_every` episodes (0 = never) the critic trains
-    # `memory_steps` more steps on its data plus the episodes in the agent's short-term memory.
+    # `memory_steps` more steps on its data plus the episodes in the agent's short-term memory
+    # (with the one-step hinge and push-apart, also for a critic first fit to stitched steps).
     memory_every: int = limited(0, 0)
     memory_steps: int = limited(500, 1)
 

@@ -5,8 +5,9 @@ through both. The store answers it once its episodes are stitched together where
 
 - nodes: every `stride`-th latent of the critic's episodes;
 - edges: the recorded steps between consecutive nodes (`stride` steps each), and links between
-  nodes of one group (one layout) whose latents lie within `radius` median steps of each other,
-  each weighing its latent length in steps (at least half a step);
+  nodes of one group (one layout) whose latents lie within `radius` node steps of each other
+  (`radius` x `stride` times the median latent length of a recorded step), each weighing its
+  latent length in steps (at least half a step);
 - Dijkstra's shortest paths (scipy) from `sources` nodes drawn at random give the steps from
   each of them to every node of its group (`cap` where the graph does not connect them).
 
