@@ -10,7 +10,7 @@ import torch
 from hjepa.agent.critic import DistanceCritic, train_critic_stitched
 from hjepa.agent.hierarchy import UpperLevel
 from hjepa.agent.learning import predicted_latents
-from hjepa.agent.stitch import stitch
+from hjepa.agent.stitch import stitch, stitched_loss
 from hjepa.errors import ConfigError
 
 # a 7 x 7 grid with a wall at x = 3 open only at y = 6: neighbours left and right of the wall
@@ -90,8 +90,41 @@ def test_groups_are_never_linked_and_unconnected_pairs_get_the_cap():
         inside[lo : lo + n] = True
         assert (s.steps[m, ~inside] == 99.0).all()
         assert (s.steps[m, inside] < 99.0).all()
-    states, goals, steps = s.sample(256, torch.Generator().manual_seed(0))
+    states, goals, steps, _, _ = s.sample(256, torch.Generator().manual_seed(0))
     assert states.shape == goals.shape == (256, 2) and (steps < 99.0).all()  # one group a pair
+
+
+def test_each_node_sits_beside_its_episode_neighbour():
+    episodes = walks(6, 9) + walks(3, 4, seed=1)  # 5 and 3 nodes an episode at stride 2
+    s = stitch(episodes, [0] * 9, 2, 4, 0.5, 8, 99.0)
+    ends = np.cumsum([5] * 6 + [3] * 3) - 1
+    expected = np.arange(len(s.nodes)) + 1
+    expected[ends] = ends - 1
+    assert s.beside.tolist() == expected.tolist()
+    # a neighbour is one node (2 recorded steps) away: on foot, and in stitched steps
+    assert ((s.nodes - s.nodes[s.beside]).abs().sum(1) <= 2).all()
+    _, _, steps, _, beside_steps = s.sample(512, torch.Generator().manual_seed(0))
+    assert ((beside_steps - steps).abs() <= 2).all()
+
+
+def l1_critic(s, g):
+    """Distances as L1 steps on the grid (latent = cell)."""
+    return (s - g).abs().sum(-1)
+
+
+def test_the_slope_term_counts_slope_errors_and_not_offsets():
+    states, goals = torch.tensor([[0.0, 0.0], [2.0, 1.0]]), torch.tensor([[3.0, 0.0], [0.0, 0.0]])
+    besides = torch.tensor([[1.0, 0.0], [2.0, 2.0]])  # one step nearer, one step further
+    steps, beside_steps = torch.tensor([3.0, 3.0]), torch.tensor([2.0, 4.0])
+    loss, metrics = stitched_loss(l1_critic, states, goals, steps, besides, beside_steps)
+    assert float(loss) == 0.0 and float(metrics["slope_error"]) == 0.0
+    offset, metrics = stitched_loss(l1_critic, states, goals, steps + 5, besides, beside_steps + 5)
+    assert float(metrics["slope_error"]) == 0.0 and float(offset) > 0.0  # values wrong only
+    flipped = beside_steps.flip(0)  # the changes -1, +1 read as +1, -1: off by 2 each
+    _, metrics = stitched_loss(l1_critic, states, goals, steps, besides, flipped)
+    assert float(metrics["slope_error"]) == pytest.approx(4.0)
+    values_only, metrics = stitched_loss(l1_critic, states, goals, steps, besides, flipped, 0.0)
+    assert float(values_only) == 0.0 and "slope_error" not in metrics
 
 
 def test_bad_stitching_input_is_refused():
@@ -114,15 +147,17 @@ def test_lifted_distances_keep_the_steps_and_map_both_kinds_of_state():
     assert lifted.steps is s.steps
 
 
-def test_the_critic_fits_the_stitched_steps():
+def test_the_critic_fits_the_stitched_steps_and_their_slopes():
     _, s = stitched_grid()
     critic = DistanceCritic(2, hidden=64, embed_dim=16, seed=0)
     generator = torch.Generator().manual_seed(1)
-    states, goals, steps = s.sample(2048, generator)
+    states, goals, steps, besides, beside_steps = s.sample(2048, generator)
     before = (critic(states, goals) - steps).abs().mean()
     train_critic_stitched(critic, s, steps=400, batch=256, lr=3e-3, progress=False)
     after = (critic(states, goals) - steps).abs().mean()
     assert after < 1.5 and after < 0.2 * before, (before, after)
+    slope = critic(besides, goals) - critic(states, goals)
+    assert (slope - (beside_steps - steps)).abs().mean() < 0.5
 
 
 class ShiftModel:

@@ -58,6 +58,10 @@ class CriticConfig:
     # half its training states are latents the world model predicted from 1 to `graph_rollout`
     # recorded steps earlier (0: none), labelled as what really followed: planners show it those
     graph_rollout: int = limited(4, 0)
+    # weight of slope matching: each state's change in distance to its episode's next node
+    # against the stitched change (0: values only); without it, smooth fits left local minima
+    # against the walls beside doors
+    graph_slope: float = limited(1.0, 0.0)
     # seed of the critic's initial weights, training pairs and graph sources (-1: the world
     # model run's train.seed)
     seed: int = limited(-1, -1)

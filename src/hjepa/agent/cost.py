@@ -20,7 +20,6 @@ from torch import nn
 from hjepa.agent.correction import ExperienceCorrection, gaussian_kernel
 from hjepa.agent.memory import ShortTermMemory
 from hjepa.errors import ConfigError, ShapeError
-from hjepa.jepa.losses import embedding_distance
 
 MODES = ("sum", "last")
 
@@ -68,7 +67,7 @@ class CostModule(nn.Module):
             cost = cost + self.energy_weight * _reduce(energy, self.energy)
         if self.critic is not None and self.critic_weight:
             reached = states if self.critic_mode == "sum" else states[..., -1:, :]
-            togo = embedding_distance(self.critic.embed(reached), self.critic.embed(g))
+            togo = self.critic(reached, g)
             cost = cost + self.critic_weight * _reduce(togo, self.critic_mode)
         if self.action_weight:
             cost = cost + self.action_weight * actions.pow(2).sum((-1, -2))

@@ -146,12 +146,15 @@ def train_critic_stitched(
     lr: float = 1e-3,
     seed: int = 0,
     progress: bool = True,
+    slope_weight: float = 1.0,
 ) -> dict:
-    """Fit the critic by regression on stitched step counts (`agent.stitch`); final metrics."""
+    """Fit the critic by regression on stitched step counts and their slopes (`agent.stitch`,
+    `stitched_loss`); final metrics."""
     generator = torch.Generator().manual_seed(seed)
 
     def loss():
-        value, metrics = stitched_loss(critic, *stitched.sample(batch, generator))
+        sample = stitched.sample(batch, generator)
+        value, metrics = stitched_loss(critic, *sample, slope_weight)
         return value, {k: v.item() for k, v in metrics.items()}
 
     return _fit(critic, loss, steps, lr, progress)

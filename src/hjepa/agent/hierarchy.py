@@ -21,7 +21,6 @@ from torch import nn
 from hjepa.agent.agent import Actor, imagined_steps
 from hjepa.agent.cost import MODES, Imagination
 from hjepa.errors import ConfigError
-from hjepa.jepa.losses import embedding_distance
 from hjepa.plan.mpc import RecedingHorizon
 
 
@@ -55,7 +54,7 @@ class TargetCost(nn.Module):
         if self.energy_weight:
             cost = cost + self.energy_weight * (reached - goal).pow(2).sum(-1).sum(-1)
         if self.critic is not None and self.critic_weight:
-            togo = embedding_distance(self.critic.embed(reached), self.critic.embed(goal))
+            togo = self.critic(reached, goal)
             cost = cost + self.critic_weight * togo.sum(-1)
         return cost
 

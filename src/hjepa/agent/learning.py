@@ -213,7 +213,9 @@ def fit_critic(
     c, seed = configurator.cfg.critic, configurator.critic_seed
     progress = configurator.progress
     if stitched is not None:
-        return train_critic_stitched(critic, stitched, steps, c.batch, c.lr, seed, progress)
+        return train_critic_stitched(
+            critic, stitched, steps, c.batch, c.lr, seed, progress, c.graph_slope
+        )
     return train_critic(
         critic,
         data.episodes,

@@ -20,9 +20,16 @@ steps of the state that really followed.
 The critic then regresses on these step counts (`train_critic(..., stitched=...)`): a target
 for every pair, walls included, where the one-step hinge and push-apart only bound them
 (graph search on the replay buffer, after SoRB, distilled into the critic).
+
+A critic right on average can still be wrong in its slope. Beside a door the true distance has
+a kink (the way round the door's edge); a smooth fit rounds it off, and the rounded surface
+holds a local minimum against the wall next to the door, where a planner stops for good. So
+the regression also matches slopes (`slope_weight`, Sobolev-style): for each state, the change
+of its distance to the goal from that state to its episode's next node, against the change of
+the stitched steps.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -44,6 +51,8 @@ class StitchedDistances:
     group_start: torch.Tensor  # [N] first node of each node's group
     group_len: torch.Tensor  # [N] nodes in each node's group
     predicted: torch.Tensor  # [N, D] each node as the world model predicted it (or the node)
+    beside: torch.Tensor  # [N] each node's episode neighbour: the next node (the last: the one
+    # before)
 
     def lifted(self, lift) -> "StitchedDistances":
         """The same distances between the nodes mapped by `lift` (latents -> a level's states)."""
@@ -52,29 +61,39 @@ class StitchedDistances:
                 torch.cat([lift(part) for part in x.split(CHUNK)])
                 for x in (self.nodes, self.predicted)
             )
-        return StitchedDistances(
-            nodes, self.sources, self.steps, self.group_start, self.group_len, predicted
-        )
+        return replace(self, nodes=nodes, predicted=predicted)
 
     def sample(self, batch: int, generator: torch.Generator):
-        """(states, goals, steps between them), each [batch, ...]: a random source as the goal
-        and a node of its group as the state, for half the batch as the world model predicted
-        it."""
+        """(states, goals, steps between them, the states' episode neighbours, their steps to
+        the goals), each [batch, ...]: a random source as the goal and a node of its group as
+        the state, for half the batch (state and neighbour) as the world model predicted it."""
         m = torch.randint(len(self.sources), (batch,), generator=generator)
         goal = self.sources[m]
         offset = (torch.rand(batch, generator=generator) * self.group_len[goal]).long()
         node = self.group_start[goal] + offset
         imagined = torch.rand(batch, generator=generator) < PREDICTED_SHARE
+        other = self.beside[node]
         states = torch.where(imagined[:, None], self.predicted[node], self.nodes[node])
-        return states, self.nodes[goal], self.steps[m, node]
+        besides = torch.where(imagined[:, None], self.predicted[other], self.nodes[other])
+        return states, self.nodes[goal], self.steps[m, node], besides, self.steps[m, other]
 
 
-def stitched_loss(critic, states, goals, steps) -> tuple[torch.Tensor, dict]:
-    """Squared error of the critic's distances against the stitched step counts, relative to
-    the count (+ NEAR_WEIGHT), so that a step's error near the goal weighs more than far away."""
+def stitched_loss(
+    critic, states, goals, steps, besides, beside_steps, slope_weight: float = 1.0
+) -> tuple[torch.Tensor, dict]:
+    """Squared error of the critic's distances against the stitched step counts,
+    relative to the count (+ NEAR_WEIGHT), so that a step's error near the goal weighs more than
+    far away; plus `slope_weight` x the squared error of the change in distance from each state
+    to its episode neighbour (`besides`) against the change in steps."""
     d = critic(states, goals)
     loss = ((d - steps).pow(2) / (steps + NEAR_WEIGHT)).mean()
-    return loss, {"stitched_error": (d - steps).abs().mean().detach()}
+    metrics = {"stitched_error": (d - steps).abs().mean().detach()}
+    if slope_weight:
+        slope = critic(besides, goals) - d
+        slope_error = (slope - (beside_steps - steps)).pow(2).mean()
+        loss = loss + slope_weight * slope_error
+        metrics["slope_error"] = slope_error.detach()
+    return loss, metrics
 
 
 def stitch(
@@ -119,6 +138,8 @@ def stitch(
     drawn = rng.choice(len(nodes), min(sources, len(nodes)), replace=False)
     steps = dijkstra(graph, directed=False, indices=drawn).astype(np.float32)
     steps[~np.isfinite(steps)] = cap
+    beside = np.arange(len(nodes)) + 1  # the next node; the last of an episode: the one before
+    beside[first + lengths - 1] = first + lengths - 2
     return StitchedDistances(
         nodes,
         torch.as_tensor(drawn),
@@ -126,6 +147,7 @@ def stitch(
         torch.as_tensor(group_start),
         torch.as_tensor(group_len),
         imagined,
+        torch.as_tensor(beside),
     )
 
 
