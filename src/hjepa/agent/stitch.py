@@ -81,10 +81,10 @@ class StitchedDistances:
 def stitched_loss(
     critic, states, goals, steps, besides, beside_steps, slope_weight: float = 1.0
 ) -> tuple[torch.Tensor, dict]:
-    """Squared error of the critic's distances against the stitched step counts,
-    relative to the count (+ NEAR_WEIGHT), so that a step's error near the goal weighs more than
-    far away; plus `slope_weight` x the squared error of the change in distance from each state
-    to its episode neighbour (`besides`) against the change in steps."""
+    """Squared error of the critic's distances against the stitched step counts, relative to
+    the count (+ NEAR_WEIGHT), so that a step's error near the goal weighs more than far away;
+    plus `slope_weight` x the squared error of the change in distance from each state to its
+    episode neighbour (`besides`) against the change in steps."""
     d = critic(states, goals)
     loss = ((d - steps).pow(2) / (steps + NEAR_WEIGHT)).mean()
     metrics = {"stitched_error": (d - steps).abs().mean().detach()}
