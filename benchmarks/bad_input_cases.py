@@ -39,6 +39,17 @@ TINY_IJEPA = (
     "train.progress=false",
     "train.tensorboard=false",
 )
+TINY_SERIES = (
+    "model.embed_dim=16",
+    "model.depth=1",
+    "model.num_heads=2",
+    "model.pred_dim=16",
+    "model.pred_depth=1",
+    "train.steps=2",
+    "train.batch_size=8",
+    "train.progress=false",
+    "train.tensorboard=false",
+)
 # `hjepa eval` cases: an evaluation that would finish in seconds if a bad input got through.
 TINY_EVAL = ("--windows", "64", "--probe-steps", "20")
 RUN = "runs/base"
@@ -259,6 +270,40 @@ TRAIN_CASES = [
     train("again into a trained run", expect="--resume", run=True),
     train("--stop-after 0", "--stop-after", "0", expect="--stop-after"),
     train("--stop-after -3", "--stop-after", "-3", expect="--stop-after"),
+    *[
+        train(
+            f"time series: {what}",
+            f"data.source={name}",
+            *extra,
+            expect=words,
+            config="configs/tsjepa_procedural.yaml",
+            small=TINY_SERIES,
+            setup=write(name, content) if content is not None else None,
+        )
+        for what, name, content, extra, words in [
+            ("NaN inside a series", "s.csv", "1,2,3,4\n5,nan,7,8\n" * 8, (), ("s.csv", "nan")),
+            ("a word in a CSV cell", "s.csv", "1,2,3,4\n5,x,7,8\n" * 8, (), ("s.csv", "row 2")),
+            ("series shorter than a patch", "s.csv", "1,2,3\n" * 16, (), ("s.csv", "one patch")),
+            (
+                "longer than the model",
+                "s.csv",
+                (",".join("1" * 200) + "\n") * 16,
+                (),
+                "max_patches",
+            ),
+            ("a missing file", "none.csv", None, (), "none.csv"),
+            ("an unknown suffix", "s.xlsx", "1,2", (), ("s.xlsx", ".csv")),
+            ("unreadable .npy", "s.npy", b"\x93NUMPY garbage", (), "s.npy"),
+            ("unknown bundled dataset", "GunPointt", None, (), ("GunPointt", "GunPoint")),
+            (
+                "channels differ from the run's",
+                "procedural",
+                None,
+                ("data.channels=3",),
+                "data.channels=3",
+            ),
+        ]
+    ],
 ]
 
 COLLECT_CASES = [

@@ -66,8 +66,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     train.set_defaults(func=_train)
 
-    evaluate = sub.add_parser("eval", help="probe and roll out a trained world model")
+    evaluate = sub.add_parser(
+        "eval", help="probe a trained run: a world model's state, a series model's classes"
+    )
     evaluate.add_argument("run", help="run folder (runs/<name>)")
+    evaluate.add_argument(
+        "--probe",
+        action="append",
+        help="time-series runs: linear | mlp | knn classifier on frozen features (repeatable; "
+        "default linear)",
+    )
     evaluate.add_argument(
         "--windows", type=_positive_int, default=2000, help="training windows to fit probes on"
     )
@@ -147,11 +155,15 @@ class _SubParser(argparse.ArgumentParser):
 
 def _eval(args) -> int:
     from hjepa.eval.hierarchy import evaluate_hierarchy
+    from hjepa.eval.series import evaluate_series_run
     from hjepa.eval.world_model import evaluate_run
-    from hjepa.experiment import load_run
+    from hjepa.experiment import SERIES_KINDS, load_run
 
-    if load_run(args.run)[0].model.kind == "hierarchy":
+    kind = load_run(args.run)[0].model.kind
+    if kind == "hierarchy":
         return _print_horizon_errors(evaluate_hierarchy(args.run), args.run)
+    if kind in SERIES_KINDS:
+        return _print_series_eval(evaluate_series_run(args.run, tuple(args.probe or ["linear"])))
     result = evaluate_run(args.run, args.windows, args.probe_steps)
     units, horizon = result["units"], result["horizon"][-1]
     for kind, errors in (result["probe_rmse"] or {}).items():
@@ -166,6 +178,14 @@ def _eval(args) -> int:
     for what, why in result["not_measured"].items():
         print(f"not measured: {what}: {why}")
     print(f"written to {args.run}/eval/ (eval.json, rollout_error.png)")
+    return 0
+
+
+def _print_series_eval(result: dict) -> int:
+    for kind, accuracy in result["probe_accuracy"].items():
+        print(f"{kind:>6} probe: test accuracy {100 * accuracy:.1f} %")
+    print(f"RankMe of the test features: {result['rankme']:.1f} of {result['feature_dim']} dims")
+    print(f"written to {result['run']}/eval/ (eval.json, report.md)")
     return 0
 
 

@@ -48,10 +48,17 @@ def _check_limits(key: str, value, limits) -> None:
 
 @dataclass
 class DataConfig:
-    """Where samples come from: `shapes` (procedural images, no download) or `trajectories`
-    (a trajectory store at `path`, collected from `env` first if it does not exist yet)."""
+    """Where samples come from: `shapes` (procedural images, no download), `trajectories`
+    (a trajectory store at `path`, collected from `env` first if it does not exist yet) or
+    `series` (time series from `source`: a dataset bundled with aeon, `procedural`, or a
+    .csv / .npy / .npz / .ts file, with `test_source` its test split)."""
 
     name: str = "shapes"
+    source: str = ""
+    test_source: str = ""  # "" = the bundled test split, or `held_out` of a file's series
+    # z-normalize per channel with the training split's statistics (`channel`), each series on
+    # its own (`series`), or not at all (`none`)
+    normalize: str = one_of("channel", "series", "none")
     num_samples: int = limited(10000, 1)
     image_size: int = limited(32, 1)
     channels: int = limited(3, 1)
@@ -71,7 +78,8 @@ class DataConfig:
 class ModelConfig:
     """Which architecture and how big. `kind` picks JEPA or one of the seed's baselines."""
 
-    kind: str = "ijepa"  # ijepa | generative | autoencoder | mae | world_model
+    # ijepa | generative | autoencoder | mae | world_model | tsjepa | ts_mae (time series)
+    kind: str = "ijepa"
     patch_size: int = limited(4, 1)
     embed_dim: int = limited(96, 1)
     depth: int = limited(4, 1)
@@ -79,6 +87,8 @@ class ModelConfig:
     pred_dim: int = limited(48, 1)
     pred_depth: int = limited(2, 1)
     latent_dim: int = limited(0, 0)  # > 0 feeds a latent z to the predictor (criterion 4)
+    max_patches: int = limited(64, 2)  # time series: patches per series at most
+    channel_mode: str = one_of("mixing", "independent")  # time series: tokens over channels
 
 
 @dataclass
@@ -108,13 +118,15 @@ class WorldConfig:
 
 @dataclass
 class MaskConfig:
-    """I-JEPA multi-block masks (targets and context) and MAE-style random masks."""
+    """I-JEPA multi-block masks (targets and context), MAE-style random masks, and the time
+    series' random or block masks (`mask_ratio` of the patches are targets)."""
 
     num_targets: int = limited(4, 1)
     target_scale: tuple[float, float] = limited((0.15, 0.2), above=0.0)
     target_aspect: tuple[float, float] = limited((0.75, 1.5), above=0.0)
     context_scale: tuple[float, float] = limited((0.85, 1.0), above=0.0)
     mask_ratio: float = limited(0.75, above=0.0, below=1.0)
+    block: int = limited(1, 1)  # time series: masked patches come in runs of this many
 
 
 @dataclass

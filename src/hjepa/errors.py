@@ -25,6 +25,10 @@ class NonFiniteLossError(HjepaError, FloatingPointError):
     """Training produced a NaN or infinite loss; nothing of that step was saved."""
 
 
+class DataError(HjepaError, ValueError):
+    """Input data that cannot be used as given (unreadable file, NaNs, wrong shape)."""
+
+
 class LockedError(HjepaError):
     """Another process is writing the same run folder or trajectory store."""
 

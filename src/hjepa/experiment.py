@@ -19,17 +19,21 @@ from hjepa.errors import CheckpointError, ConfigError
 from hjepa.hierarchy.data import LatentSequences
 from hjepa.hierarchy.model import HierarchicalWorldModel
 from hjepa.jepa.baselines import Autoencoder, MaskedPixelModel
-from hjepa.jepa.masks import MultiBlockMasker, random_token_mask
+from hjepa.jepa.masks import MultiBlockMasker, mask_noise, random_token_mask
 from hjepa.jepa.model import MaskedJEPA, SelfSupervisedModel
+from hjepa.jepa.series import MaskedSeriesReconstruction, SeriesJEPA
 from hjepa.modalities.image import ShapesDataset
+from hjepa.modalities.series_splits import series_dataset
 from hjepa.nets import registry
 from hjepa.run_data import prepare_store, recorded_base_run, run_store
 from hjepa.world.generative import GenerativeWorldModel
 from hjepa.world.model import WorldModel
 from hjepa.world.refine import encode_episodes
 
-DATASETS = ("shapes", "trajectories")
+DATASETS = ("shapes", "trajectories", "series")
+SERIES_KINDS = ("tsjepa", "ts_mae")
 MODEL_KINDS = (
+    *SERIES_KINDS,
     "ijepa",
     "generative",
     "mae",
@@ -46,6 +50,8 @@ def build_dataset(cfg: Config, run_dir: Path | None = None, split: str = "train"
     trajectory store."""
     if cfg.model.kind == "hierarchy":
         return _latent_sequences(cfg, run_dir, split)
+    if cfg.data.name == "series":
+        return series_dataset(cfg, split)
     if cfg.data.name == "trajectories":
         store = prepare_store(cfg) if run_dir is None else run_store(run_dir, cfg)
         train, held_out = episode_split(cfg, store)
@@ -105,6 +111,19 @@ def encoder_spec(cfg: Config, run_dir: Path | None = None) -> tuple[str, dict]:
     if cfg.model.kind.startswith("world_model"):
         return _frame_encoder_spec(cfg)
     m = cfg.model
+    if m.kind in SERIES_KINDS:
+        _check_divides("model.num_heads", m.num_heads, "model.embed_dim", m.embed_dim)
+        _check_divides("model.num_heads", m.num_heads, "model.pred_dim", m.pred_dim)
+        kwargs = dict(
+            max_patches=m.max_patches,
+            patch_size=m.patch_size,
+            in_chans=cfg.data.channels,
+            embed_dim=m.embed_dim,
+            depth=m.depth,
+            num_heads=m.num_heads,
+            channel_mode=m.channel_mode,
+        )
+        return "series_transformer", kwargs
     _check_divides("model.patch_size", m.patch_size, "data.image_size", cfg.data.image_size)
     _check_divides("model.num_heads", m.num_heads, "model.embed_dim", m.embed_dim)
     _check_divides("model.num_heads", m.num_heads, "model.pred_dim", m.pred_dim)
@@ -160,7 +179,11 @@ def _check_divides(part_key: str, part: int, whole_key: str, whole: int) -> None
 
 
 def build_masks(cfg: Config):
-    """`(global_batch_size, generator) -> {"context_idx", "target_idx"}`, or None."""
+    """`(global_batch_size, generator) -> {"context_idx", "target_idx"}` (time series:
+    `{"mask_noise"}`, made into indices by the model), or None."""
+    if cfg.model.kind in SERIES_KINDS:
+        noise = partial(mask_noise, num_tokens=cfg.model.max_patches, block=cfg.mask.block)
+        return lambda batch_size, generator: {"mask_noise": noise(batch_size, generator=generator)}
     grid = cfg.data.image_size // cfg.model.patch_size
     if cfg.model.kind in ("ijepa", "generative"):
         masker = MultiBlockMasker(
@@ -210,7 +233,11 @@ def build_model(cfg: Config, run_dir: Path | None = None) -> SelfSupervisedModel
         return Autoencoder(encoder, decoder)
     predictor = _predictor(cfg, encoder, latent_dim=cfg.model.latent_dim if kind == "ijepa" else 0)
     if kind == "ijepa":
-        return _jepa(cfg, encoder, predictor)
+        return MaskedJEPA(encoder, predictor, **_jepa_kwargs(cfg))
+    if kind == "tsjepa":
+        return SeriesJEPA(encoder, predictor, cfg.mask.mask_ratio, **_jepa_kwargs(cfg))
+    if kind == "ts_mae":
+        return MaskedSeriesReconstruction(encoder, predictor, cfg.mask.mask_ratio)
     decoder = registry.build(
         "patch_decoder",
         in_dim=encoder.num_features,
@@ -298,18 +325,15 @@ def _world_model(cfg: Config, encoder, **overrides) -> WorldModel:
     return WorldModel(encoder, **{**kwargs, **overrides})
 
 
-def _jepa(cfg: Config, encoder, predictor) -> MaskedJEPA:
+def _jepa_kwargs(cfg: Config) -> dict:
     o = cfg.objective
-    reg_kwargs = _reg_kwargs(cfg)
-    return MaskedJEPA(
-        encoder,
-        predictor,
+    return dict(
         target=o.target,
         loss=o.loss,
         target_layernorm=o.target_layernorm,
         regularizer=o.regularizer,
         reg_weight=o.reg_weight,
-        reg_kwargs=reg_kwargs,
+        reg_kwargs=_reg_kwargs(cfg),
         latent_dim=cfg.model.latent_dim,
         latent_weight=o.latent_weight,
         momentum=(o.ema_start, o.ema_end),

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from hjepa.errors import ConfigError
+from hjepa.errors import ConfigError, ShapeError
 
 
 def _check_range(name: str, pair, low: float, high: float) -> tuple[float, float]:
@@ -187,3 +187,44 @@ def random_token_mask(
     keep = order[:, : num_tokens - num_masked].sort(dim=1).values
     masked = order[:, num_tokens - num_masked :].sort(dim=1).values
     return keep, masked
+
+
+def mask_noise(
+    batch_size: int, num_tokens: int, generator: torch.Generator, block: int = 1
+) -> torch.Tensor:
+    """Random scores [B, N] that order tokens for `masks_from_noise`. With `block` > 1 the
+    tokens of each run of `block` neighbours (at a random offset per sample) share a score, so
+    the tokens a mask takes come in contiguous blocks."""
+    if block < 1:
+        raise ConfigError(f"mask block must be >= 1 token, got {block}")
+    if block == 1:
+        return torch.rand(batch_size, num_tokens, generator=generator)
+    blocks = torch.rand(batch_size, num_tokens // block + 2, generator=generator)
+    offset = torch.randint(block, (batch_size, 1), generator=generator)
+    which = (torch.arange(num_tokens) + offset) // block
+    within = torch.arange(num_tokens) / (num_tokens * blocks.shape[1])  # keeps a block's order
+    return blocks.gather(1, which) + within
+
+
+def masks_from_noise(
+    noise: torch.Tensor, valid: torch.Tensor, mask_ratio: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Context and target indices [B, K], [B, M] (sorted) among each sample's valid tokens.
+
+    With n the fewest valid tokens of any sample in the batch, M = round(mask_ratio * n)
+    (at least 1, at most n - 1) and K = n - M: every sample's M lowest-scored valid tokens are
+    its targets, the next K its context. Padding (valid False) is never drawn.
+    """
+    if noise.shape != valid.shape:
+        raise ShapeError(f"mask noise {tuple(noise.shape)} and valid {tuple(valid.shape)} differ")
+    fewest = int(valid.sum(1).min())
+    if fewest < 2:
+        raise ConfigError(
+            f"a series in the batch has {fewest} whole patch(es); masking needs at least 2 "
+            "(use a smaller model.patch_size)"
+        )
+    num_masked = min(max(round(mask_ratio * fewest), 1), fewest - 1)
+    order = noise.masked_fill(~valid, float("inf")).argsort(dim=1)
+    target = order[:, :num_masked].sort(dim=1).values
+    context = order[:, num_masked:fewest].sort(dim=1).values
+    return context, target

@@ -19,6 +19,7 @@ from hjepa.nets.frame_encoder import (
     SceneAgentEncoder,
 )
 from hjepa.nets.mlp import MLPEncoder
+from hjepa.nets.series import SeriesTransformer
 from hjepa.nets.vit import PatchDecoder, TokenPredictor, VisionTransformer
 
 _REGISTRY: dict[str, Callable[..., nn.Module]] = {}
@@ -88,3 +89,4 @@ register("per_channel_frame_encoder")(PerChannelEncoder)
 register("scene_agent_frame_encoder")(SceneAgentEncoder)
 register("conv_decoder")(ConvDecoder)
 register("patch_decoder")(PatchDecoder)
+register("series_transformer")(SeriesTransformer)

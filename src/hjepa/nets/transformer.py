@@ -16,7 +16,8 @@ from hjepa.errors import ConfigError, ShapeError
 
 
 class Attention(nn.Module):
-    """Multi-head self-attention over tokens [B, N, D] via `F.scaled_dot_product_attention`."""
+    """Multi-head self-attention over tokens [B, N, D] via `F.scaled_dot_product_attention`;
+    an optional `attend` [B, N] (bool) says which tokens may be attended to (padding: False)."""
 
     def __init__(self, dim: int, heads: int):
         super().__init__()
@@ -26,10 +27,11 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, attend: torch.Tensor | None = None) -> torch.Tensor:
         b, n, d = x.shape
         qkv = self.qkv(x).reshape(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2])  # [B, heads, N, d_head]
+        mask = None if attend is None else attend[:, None, None, :]
+        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=mask)
         return self.proj(out.transpose(1, 2).reshape(b, n, d))
 
 
@@ -46,7 +48,8 @@ class FeedForward(nn.Module):
 
 
 class Block(nn.Module):
-    """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)). Tokens [B, N, D]."""
+    """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)). Tokens [B, N, D];
+    `attend` [B, N] as for `Attention`."""
 
     def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0):
         super().__init__()
@@ -57,8 +60,8 @@ class Block(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = FeedForward(dim, int(dim * mlp_ratio))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x))
+    def forward(self, x: torch.Tensor, attend: torch.Tensor | None = None) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), attend)
         return x + self.mlp(self.norm2(x))
 
 

@@ -29,6 +29,7 @@ from hjepa.experiment import (
 from hjepa.io import write_json_atomic
 from hjepa.jepa.collapse import check_collapse
 from hjepa.lock import exclusive
+from hjepa.modalities.series_splits import series_dataset
 from hjepa.nets.export import export_model
 from hjepa.run_data import prepare_store, record_base_run, record_store, run_store
 from hjepa.runtime import (
@@ -246,6 +247,9 @@ def _prepare_run_dir(run_dir: Path, cfg: Config, resume: bool, overwrite: bool) 
             f"run folder {run_dir} already holds a checkpoint; pass --resume to continue it "
             "or choose another train.name"
         )
+    if cfg.data.name == "series":  # unusable series are refused before the folder is made
+        for split in ("train", "test"):
+            series_dataset(cfg, split)
     if distributed.is_main():
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(cfg, run_dir / "config.yaml")
