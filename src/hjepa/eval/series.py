@@ -71,4 +71,3 @@ def _report(result: dict) -> str:
         f"series. RankMe of the test features: {result['rankme']:.1f}.\n\n"
         f"| probe | test accuracy (%) |\n|---|---|\n{rows}\n"
     )
-

@@ -28,9 +28,9 @@ def anomaly_scores(model, series: torch.Tensor, groups: int = 4) -> np.ndarray:
         for g in range(min(groups, len(patches) - 1)):
             is_target = torch.arange(len(patches)) % groups == g
             context, target = patches[~is_target], patches[is_target]
-            errors = model.token_errors(
-                x, context.expand(rows, -1), target.expand(rows, -1)
-            ).mean(0)
+            errors = model.token_errors(x, context.expand(rows, -1), target.expand(rows, -1)).mean(
+                0
+            )
             for patch, error in zip(target.tolist(), errors.tolist(), strict=True):
                 scores[i, patch * p : (patch + 1) * p] = error
     return scores

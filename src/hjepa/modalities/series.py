@@ -258,4 +258,3 @@ def _padded(data: SeriesSet, length: int, normalize: bool) -> np.ndarray:
     mean = np.nanmean(x, axis=2, keepdims=True)
     std = np.nanstd(x, axis=2, keepdims=True)
     return ((x - mean) / np.maximum(std, STD_FLOOR)).astype(np.float32)
-
