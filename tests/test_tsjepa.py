@@ -116,6 +116,15 @@ def test_padding_never_reaches_the_loss(tmp_path, kind, mode):
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
 
 
+def test_a_latent_z_reaches_the_series_predictor(tmp_path):
+    model = build_model(series_config(tmp_path, "model.latent_dim=4"))
+    batch = {"series": torch.randn(4, 1, 128), "mask_noise": torch.rand(4, 16)}
+    loss, metrics = model(batch)
+    assert torch.isfinite(loss) and "z_kl" in metrics
+    context, target = torch.arange(0, 16, 2).expand(4, -1), torch.arange(1, 16, 2).expand(4, -1)
+    assert model.token_errors(batch["series"], context, target).shape == (4, 8)
+
+
 def test_ema_target_is_not_trained_by_the_loss(tmp_path):
     model = build_model(series_config(tmp_path, "model.max_patches=16"))
     batch = {"series": torch.randn(4, 1, 128), "mask_noise": torch.rand(4, 16)}

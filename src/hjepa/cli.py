@@ -12,7 +12,10 @@ from hjepa import __version__
 from hjepa.errors import HjepaError
 from hjepa.plugins import ENTRY_POINT_GROUP, import_plugins
 
-OPTIONAL = {"tensorboard": "tensorboard (TensorBoard logging)"}
+OPTIONAL = {
+    "tensorboard": "tensorboard (TensorBoard logging)",
+    "aeon": "timeseries (bundled UCR/UEA series, .ts files)",
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -183,7 +183,7 @@ def build_masks(cfg: Config):
     `{"mask_noise"}`, made into indices by the model), or None."""
     if cfg.model.kind in SERIES_KINDS:
         noise = partial(mask_noise, num_tokens=cfg.model.max_patches, block=cfg.mask.block)
-        return lambda batch_size, generator: {"mask_noise": noise(batch_size, generator=generator)}
+        return partial(_noise_as_dict, noise)
     grid = cfg.data.image_size // cfg.model.patch_size
     if cfg.model.kind in ("ijepa", "generative"):
         masker = MultiBlockMasker(
@@ -231,7 +231,8 @@ def build_model(cfg: Config, run_dir: Path | None = None) -> SelfSupervisedModel
             img_size=cfg.data.image_size,
         )
         return Autoencoder(encoder, decoder)
-    predictor = _predictor(cfg, encoder, latent_dim=cfg.model.latent_dim if kind == "ijepa" else 0)
+    jepa = kind in ("ijepa", "tsjepa")
+    predictor = _predictor(cfg, encoder, latent_dim=cfg.model.latent_dim if jepa else 0)
     if kind == "ijepa":
         return MaskedJEPA(encoder, predictor, **_jepa_kwargs(cfg))
     if kind == "tsjepa":
@@ -338,6 +339,10 @@ def _jepa_kwargs(cfg: Config) -> dict:
         latent_weight=o.latent_weight,
         momentum=(o.ema_start, o.ema_end),
     )
+
+
+def _noise_as_dict(noise, batch_size, generator) -> dict:
+    return {"mask_noise": noise(batch_size, generator=generator)}
 
 
 def _as_dict(sample, batch_size, generator) -> dict:
