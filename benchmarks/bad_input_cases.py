@@ -39,17 +39,7 @@ TINY_IJEPA = (
     "train.progress=false",
     "train.tensorboard=false",
 )
-TINY_SERIES = (
-    "model.embed_dim=16",
-    "model.depth=1",
-    "model.num_heads=2",
-    "model.pred_dim=16",
-    "model.pred_depth=1",
-    "train.steps=2",
-    "train.batch_size=8",
-    "train.progress=false",
-    "train.tensorboard=false",
-)
+TINY_SERIES = tuple(o for o in TINY_IJEPA if not o.startswith("data."))  # same sizes, no images
 # `hjepa eval` cases: an evaluation that would finish in seconds if a bad input got through.
 TINY_EVAL = ("--windows", "64", "--probe-steps", "20")
 RUN = "runs/base"
