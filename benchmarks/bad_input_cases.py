@@ -40,6 +40,8 @@ TINY_IJEPA = (
     "train.tensorboard=false",
 )
 TINY_SERIES = tuple(o for o in TINY_IJEPA if not o.startswith("data."))  # same sizes, no images
+TINY_TEXT = tuple(o for o in TINY_SERIES if not o.startswith("model.pred")) + ("data.held_out=0.5",)
+GOOD_PAIR = json.dumps({"text": "lines containing a number", "regex": ".*[0-9].*"})
 # `hjepa eval` cases: an evaluation that would finish in seconds if a bad input got through.
 TINY_EVAL = ("--windows", "64", "--probe-steps", "20")
 RUN = "runs/base"
@@ -292,6 +294,44 @@ TRAIN_CASES = [
                 ("data.channels=3",),
                 "data.channels=3",
             ),
+        ]
+    ],
+    *[
+        train(
+            f"text pairs: {what}",
+            f"data.source={name}",
+            *extra,
+            expect=words,
+            config="configs/llmjepa_nlrx.yaml",
+            small=TINY_TEXT,
+            setup=write(name, content) if content is not None else None,
+        )
+        for what, name, content, extra, words in [
+            (
+                "an empty view",
+                "p.jsonl",
+                f'{GOOD_PAIR}\n{{"text": "", "regex": "dog"}}\n{GOOD_PAIR}\n',
+                (),
+                ("p.jsonl line 2", "empty"),
+            ),
+            (
+                "a regex that does not compile",
+                "p.jsonl",
+                f'{GOOD_PAIR}\n{GOOD_PAIR}\n{{"text": "a dog", "regex": "(dog"}}\n',
+                (),
+                ("p.jsonl line 3", "compile"),
+            ),
+            (
+                "a pair longer than the context",
+                "p.jsonl",
+                f"{GOOD_PAIR}\n" * 3,
+                ("model.max_tokens=8",),
+                ("p.jsonl line", "model.max_tokens"),
+            ),
+            ("not JSON", "p.jsonl", f"{GOOD_PAIR}\nnot json\n", (), ("p.jsonl line 2", "JSON")),
+            ("a missing file", "none.jsonl", None, (), "none.jsonl"),
+            ("not a .jsonl file", "p.txt", "a dog", (), ("p.txt", ".jsonl")),
+            ("a training share of 0", "nlrx", None, ("data.fraction=0",), "data.fraction"),
         ]
     ],
 ]

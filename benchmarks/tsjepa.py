@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from common import ROOT, save
+from common import ROOT, mean_std, save
 from hjepa.config import load_config
 from hjepa.eval.forecast import (
     LinearAutoregression,
@@ -130,12 +130,6 @@ def minirocket_accuracy(preset: str, seeds: list[int]) -> list[float]:
         model = MiniRocketClassifier(random_state=seed).fit(padded(train_set), train_set.labels)
         scores.append(100 * float(np.mean(model.predict(padded(test_set)) == test_set.labels)))
     return scores
-
-
-def mean_std(values: list[float]) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.1f}"
-    return f"{np.mean(values):.1f} ± {np.std(values):.1f}"
 
 
 def run_classify(datasets: list[str], seeds: list[int], steps: int | None) -> None:

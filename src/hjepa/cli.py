@@ -15,6 +15,8 @@ from hjepa.plugins import ENTRY_POINT_GROUP, import_plugins
 OPTIONAL = {
     "tensorboard": "tensorboard (TensorBoard logging)",
     "aeon": "timeseries (bundled UCR/UEA series, .ts files)",
+    "tokenizers": "text (language models: the BPE tokenizer)",
+    "transformers": "text (Hugging Face causal LMs with the JEPA terms)",
 }
 
 
@@ -70,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     train.set_defaults(func=_train)
 
     evaluate = sub.add_parser(
-        "eval", help="probe a trained run: a world model's state, a series model's classes"
+        "eval",
+        help="probe a trained run: a world model's state, a series model's classes; score a "
+        "language model's decoded regexes",
     )
     evaluate.add_argument("run", help="run folder (runs/<name>)")
     evaluate.add_argument(
@@ -158,11 +162,14 @@ class _SubParser(argparse.ArgumentParser):
 
 def _eval(args) -> int:
     from hjepa.eval.hierarchy import evaluate_hierarchy
+    from hjepa.eval.language import evaluate_language_run
     from hjepa.eval.series import evaluate_series_run
     from hjepa.eval.world_model import evaluate_run
     from hjepa.experiment import SERIES_KINDS, load_run
 
     kind = load_run(args.run)[0].model.kind
+    if kind == "language_model":
+        return _print_language_eval(evaluate_language_run(args.run))
     if kind == "hierarchy":
         return _print_horizon_errors(evaluate_hierarchy(args.run), args.run)
     if kind in SERIES_KINDS:
@@ -188,6 +195,14 @@ def _print_series_eval(result: dict) -> int:
     for kind, accuracy in result["probe_accuracy"].items():
         print(f"{kind:>6} probe: test accuracy {100 * accuracy:.1f} %")
     print(f"RankMe of the test features: {result['rankme']:.1f} of {result['feature_dim']} dims")
+    print(f"written to {result['run']}/eval/ (eval.json, report.md)")
+    return 0
+
+
+def _print_language_eval(result: dict) -> int:
+    print(f"{result['test_pairs']} test pairs, greedy decoding:")
+    for key in ("exact_match", "equivalence", "compiles"):
+        print(f"{key:>12}: {100 * result[key]:.1f} %")
     print(f"written to {result['run']}/eval/ (eval.json, report.md)")
     return 0
 

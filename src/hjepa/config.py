@@ -23,10 +23,10 @@ from hjepa.io import write_text_atomic
 PRESETS = Path(__file__).resolve().parent / "configs"  # the presets shipped with hjepa
 
 
-def limited(default, least=None, *, above=None, below=None):
-    """A dataclass field whose value (each number of a tuple) must be >= `least`, > `above` and
-    < `below` (those given)."""
-    return field(default=default, metadata={"least": least, "above": above, "below": below})
+def limited(default, least=None, *, above=None, below=None, most=None):
+    """A dataclass field whose value (each number of a tuple) must be >= `least`, > `above`,
+    < `below` and <= `most` (those given)."""
+    return field(default=default, metadata=dict(least=least, above=above, below=below, most=most))
 
 
 def one_of(default: str, *choices: str):
@@ -44,14 +44,17 @@ def _check_limits(key: str, value, limits) -> None:
             raise ConfigError(f"{key}: must be > {limits['above']}, got {value!r}")
         if limits.get("below") is not None and number >= limits["below"]:
             raise ConfigError(f"{key}: must be < {limits['below']}, got {value!r}")
+        if limits.get("most") is not None and number > limits["most"]:
+            raise ConfigError(f"{key}: must be <= {limits['most']}, got {value!r}")
 
 
 @dataclass
 class DataConfig:
     """Where samples come from: `shapes` (procedural images, no download), `trajectories`
-    (a trajectory store at `path`, collected from `env` first if it does not exist yet) or
+    (a trajectory store at `path`, collected from `env` first if it does not exist yet),
     `series` (time series from `source`: a dataset bundled with aeon, `procedural`, or a
-    .csv / .npy / .npz / .ts file, with `test_source` its test split)."""
+    .csv / .npy / .npz / .ts file, with `test_source` its test split) or `text_pairs`
+    (description / regex pairs from `source`: `nlrx`, generated, or a .jsonl file)."""
 
     name: str = "shapes"
     source: str = ""
@@ -59,6 +62,7 @@ class DataConfig:
     # z-normalize per channel with the training split's statistics (`channel`), each series on
     # its own (`series`), or not at all (`none`)
     normalize: str = one_of("channel", "series", "none")
+    fraction: float = limited(1.0, above=0.0, most=1.0)  # text pairs: training share
     num_samples: int = limited(10000, 1)
     image_size: int = limited(32, 1)
     channels: int = limited(3, 1)
@@ -78,7 +82,8 @@ class DataConfig:
 class ModelConfig:
     """Which architecture and how big. `kind` picks JEPA or one of the seed's baselines."""
 
-    # ijepa | generative | autoencoder | mae | world_model | tsjepa | ts_mae (time series)
+    # ijepa | generative | autoencoder | mae | world_model | tsjepa | ts_mae (time series) |
+    # language_model (next-token CE + the `language` section's JEPA terms)
     kind: str = "ijepa"
     patch_size: int = limited(4, 1)
     embed_dim: int = limited(96, 1)
@@ -89,6 +94,8 @@ class ModelConfig:
     latent_dim: int = limited(0, 0)  # > 0 feeds a latent z to the predictor (criterion 4)
     max_patches: int = limited(64, 2)  # time series: patches per series at most
     channel_mode: str = one_of("mixing", "independent")  # time series: tokens over channels
+    vocab_size: int = limited(512, 1)  # language models: BPE tokens, special ones included
+    max_tokens: int = limited(96, 4)  # language models: the context length
 
 
 @dataclass
@@ -145,6 +152,15 @@ class ObjectiveConfig:
     vicreg_cov_weight: float = limited(0.04, 0.0)
     sigreg_directions: int = limited(256, 1)
     latent_weight: float = limited(0.001, 0.0)
+
+
+@dataclass
+class LanguageConfig:
+    """The JEPA terms beside cross-entropy (language_model, `jepa/language.py`); 0 = off."""
+
+    jepa_weight: float = limited(0.0, 0.0)  # lambda of LLM-JEPA: 1 - cos(pred(text), regex)
+    pred_tokens: int = limited(1, 0)  # k [PRED] tokens appended to the text for pred
+    stp_weight: float = limited(0.0, 0.0)  # Semantic Tube Prediction
 
 
 @dataclass
@@ -215,6 +231,7 @@ class Config:
     hierarchy: HierarchyConfig = field(default_factory=HierarchyConfig)
     mask: MaskConfig = field(default_factory=MaskConfig)
     objective: ObjectiveConfig = field(default_factory=ObjectiveConfig)
+    language: LanguageConfig = field(default_factory=LanguageConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
+import torch
 from torch.utils.data import Dataset
 
 from hjepa.checkpoint import load_checkpoint
@@ -19,21 +20,25 @@ from hjepa.errors import CheckpointError, ConfigError
 from hjepa.hierarchy.data import LatentSequences
 from hjepa.hierarchy.model import HierarchicalWorldModel
 from hjepa.jepa.baselines import Autoencoder, MaskedPixelModel
+from hjepa.jepa.language import LanguageJEPA
 from hjepa.jepa.masks import MultiBlockMasker, mask_noise, random_token_mask
 from hjepa.jepa.model import MaskedJEPA, SelfSupervisedModel
 from hjepa.jepa.series import MaskedSeriesReconstruction, SeriesJEPA
 from hjepa.modalities.image import ShapesDataset
 from hjepa.modalities.series_splits import series_dataset
+from hjepa.modalities.text_pairs import pair_dataset
+from hjepa.modalities.text_tokenizer import PAD_ID, PRED_ID
 from hjepa.nets import registry
 from hjepa.run_data import prepare_store, recorded_base_run, run_store
 from hjepa.world.generative import GenerativeWorldModel
 from hjepa.world.model import WorldModel
 from hjepa.world.refine import encode_episodes
 
-DATASETS = ("shapes", "trajectories", "series")
+DATASETS = ("shapes", "trajectories", "series", "text_pairs")
 SERIES_KINDS = ("tsjepa", "ts_mae")
 MODEL_KINDS = (
     *SERIES_KINDS,
+    "language_model",
     "ijepa",
     "generative",
     "mae",
@@ -52,6 +57,8 @@ def build_dataset(cfg: Config, run_dir: Path | None = None, split: str = "train"
         return _latent_sequences(cfg, run_dir, split)
     if cfg.data.name == "series":
         return series_dataset(cfg, split)
+    if cfg.data.name == "text_pairs":
+        return pair_dataset(cfg, split, run_dir)
     if cfg.data.name == "trajectories":
         store = prepare_store(cfg) if run_dir is None else run_store(run_dir, cfg)
         train, held_out = episode_split(cfg, store)
@@ -111,6 +118,16 @@ def encoder_spec(cfg: Config, run_dir: Path | None = None) -> tuple[str, dict]:
     if cfg.model.kind.startswith("world_model"):
         return _frame_encoder_spec(cfg)
     m = cfg.model
+    if m.kind == "language_model":
+        _check_divides("model.num_heads", m.num_heads, "model.embed_dim", m.embed_dim)
+        kwargs = dict(
+            vocab_size=m.vocab_size,
+            max_length=m.max_tokens,
+            embed_dim=m.embed_dim,
+            depth=m.depth,
+            num_heads=m.num_heads,
+        )
+        return "causal_lm", kwargs
     if m.kind in SERIES_KINDS:
         _check_divides("model.num_heads", m.num_heads, "model.embed_dim", m.embed_dim)
         _check_divides("model.num_heads", m.num_heads, "model.pred_dim", m.pred_dim)
@@ -181,6 +198,8 @@ def _check_divides(part_key: str, part: int, whole_key: str, whole: int) -> None
 def build_masks(cfg: Config):
     """`(global_batch_size, generator) -> {"context_idx", "target_idx"}` (time series:
     `{"mask_noise"}`, made into indices by the model), or None."""
+    if cfg.model.kind == "language_model":
+        return _tube_noise
     if cfg.model.kind in SERIES_KINDS:
         noise = partial(mask_noise, num_tokens=cfg.model.max_patches, block=cfg.mask.block)
         return partial(_noise_as_dict, noise)
@@ -213,6 +232,9 @@ def build_model(cfg: Config, run_dir: Path | None = None) -> SelfSupervisedModel
     encoder = registry.build(name, **kwargs)
     if kind == "world_model":
         return _world_model(cfg, encoder)
+    if kind == "language_model":
+        lang = asdict(cfg.language)
+        return LanguageJEPA(encoder, PAD_ID, PRED_ID, **lang)
     if kind == "world_model_generative":
         pixel_only = dict(
             target="none",
@@ -339,6 +361,11 @@ def _jepa_kwargs(cfg: Config) -> dict:
         latent_weight=o.latent_weight,
         momentum=(o.ema_start, o.ema_end),
     )
+
+
+def _tube_noise(batch_size, generator) -> dict:
+    """Uniform noise [B, 3] that `jepa/language.py` turns into the STP positions s < r < t."""
+    return {"stp_noise": torch.rand(batch_size, 3, generator=generator)}
 
 
 def _noise_as_dict(noise, batch_size, generator) -> dict:

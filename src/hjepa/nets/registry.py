@@ -11,6 +11,7 @@ from collections.abc import Callable
 from torch import nn
 
 from hjepa.errors import ConfigError
+from hjepa.nets.causal_lm import CausalLM
 from hjepa.nets.convnet import ConvDecoder, ConvEncoder
 from hjepa.nets.frame_encoder import (
     FrameEncoder,
@@ -90,3 +91,4 @@ register("scene_agent_frame_encoder")(SceneAgentEncoder)
 register("conv_decoder")(ConvDecoder)
 register("patch_decoder")(PatchDecoder)
 register("series_transformer")(SeriesTransformer)
+register("causal_lm")(CausalLM)

@@ -17,13 +17,15 @@ from hjepa.errors import ConfigError, ShapeError
 
 class Attention(nn.Module):
     """Multi-head self-attention over tokens [B, N, D] via `F.scaled_dot_product_attention`;
-    an optional `attend` [B, N] (bool) says which tokens may be attended to (padding: False)."""
+    an optional `attend` [B, N] (bool) says which tokens may be attended to (padding: False).
+    `causal`: each token attends to itself and the tokens before it only (then no `attend`:
+    right padding needs none)."""
 
-    def __init__(self, dim: int, heads: int):
+    def __init__(self, dim: int, heads: int, causal: bool = False):
         super().__init__()
         if dim % heads != 0:
             raise ConfigError(f"attention dim {dim} is not divisible by heads {heads}")
-        self.heads = heads
+        self.heads, self.causal = heads, causal
         self.qkv = nn.Linear(dim, 3 * dim)
         self.proj = nn.Linear(dim, dim)
 
@@ -31,7 +33,9 @@ class Attention(nn.Module):
         b, n, d = x.shape
         qkv = self.qkv(x).reshape(b, n, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
         mask = None if attend is None else attend[:, None, None, :]
-        out = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], attn_mask=mask)
+        out = F.scaled_dot_product_attention(
+            qkv[0], qkv[1], qkv[2], attn_mask=mask, is_causal=self.causal
+        )
         return self.proj(out.transpose(1, 2).reshape(b, n, d))
 
 
@@ -49,14 +53,14 @@ class FeedForward(nn.Module):
 
 class Block(nn.Module):
     """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x)). Tokens [B, N, D];
-    `attend` [B, N] as for `Attention`."""
+    `attend` [B, N] and `causal` as for `Attention`."""
 
-    def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0):
+    def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0, causal: bool = False):
         super().__init__()
         if mlp_ratio <= 0:
             raise ConfigError(f"mlp_ratio must be positive, got {mlp_ratio}")
         self.norm1 = nn.LayerNorm(dim)
-        self.attn = Attention(dim, heads)
+        self.attn = Attention(dim, heads, causal)
         self.norm2 = nn.LayerNorm(dim)
         self.mlp = FeedForward(dim, int(dim * mlp_ratio))
 

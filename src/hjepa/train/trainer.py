@@ -30,6 +30,7 @@ from hjepa.io import write_json_atomic
 from hjepa.jepa.collapse import check_collapse
 from hjepa.lock import exclusive
 from hjepa.modalities.series_splits import series_dataset
+from hjepa.modalities.text_pairs import TOKENIZER_FILE, train_tokenizer
 from hjepa.nets.export import export_model
 from hjepa.run_data import prepare_store, record_base_run, record_store, run_store
 from hjepa.runtime import (
@@ -250,9 +251,13 @@ def _prepare_run_dir(run_dir: Path, cfg: Config, resume: bool, overwrite: bool) 
     if cfg.data.name == "series":  # unusable series are refused before the folder is made
         for split in ("train", "test"):
             series_dataset(cfg, split)
+    text = cfg.data.name == "text_pairs" and distributed.is_main()
+    tokenizer = train_tokenizer(cfg) if text else None  # so are unusable pairs
     if distributed.is_main():
         run_dir.mkdir(parents=True, exist_ok=True)
         save_config(cfg, run_dir / "config.yaml")
+        if tokenizer is not None:
+            tokenizer.save(run_dir / TOKENIZER_FILE)
         (run_dir / "metrics.csv").unlink(missing_ok=True)
         _record_data(run_dir, cfg, overwrite)
     distributed.barrier()  # the other ranks wait for rank 0's collection
