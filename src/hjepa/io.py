@@ -54,3 +54,11 @@ def fresh_results_folder(folder: str | os.PathLike) -> Path:
         print(f"earlier results of {folder} kept in {kept}")
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def write_eval_results(folder: str | os.PathLike, result: dict, report: str) -> Path:
+    """`result` as eval.json and `report` as report.md in a fresh results `folder`."""
+    out = fresh_results_folder(folder)
+    write_json_atomic(out / "eval.json", result)
+    write_text_atomic(out / "report.md", report)
+    return out

@@ -15,7 +15,7 @@ import torch
 
 from hjepa.eval.regex_match import equivalences, regex_scores
 from hjepa.experiment import load_run
-from hjepa.io import fresh_results_folder, write_json_atomic, write_text_atomic
+from hjepa.io import write_eval_results
 from hjepa.modalities.text_pairs import pair_dataset
 
 SHOWN = 12  # predictions listed in the report
@@ -80,9 +80,7 @@ def evaluate_language_run(run_dir: str | Path, seed: int = 0) -> dict:
             )
         ],
     }
-    out = fresh_results_folder(run_dir / "eval")
-    write_json_atomic(out / "eval.json", result)
-    write_text_atomic(out / "report.md", _report(result))
+    write_eval_results(run_dir / "eval", result, _report(result))
     return result
 
 

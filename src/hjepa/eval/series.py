@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader
 from hjepa.errors import ConfigError
 from hjepa.eval.classify import PROBES, probe_accuracy
 from hjepa.experiment import load_run
-from hjepa.io import fresh_results_folder, write_json_atomic, write_text_atomic
+from hjepa.io import write_eval_results
 from hjepa.jepa.collapse import rankme
 from hjepa.modalities.series_splits import series_dataset
 
@@ -54,9 +54,7 @@ def evaluate_series_run(run_dir: str | Path, probes: tuple[str, ...] = ("linear"
         "probe_accuracy": accuracies,
         "rankme": rankme(test_z),
     }
-    out = fresh_results_folder(run_dir / "eval")
-    write_json_atomic(out / "eval.json", result)
-    write_text_atomic(out / "report.md", _report(result))
+    write_eval_results(run_dir / "eval", result, _report(result))
     return result
 
 
