@@ -69,6 +69,23 @@ def train(what, *args, expect, config="configs/two_rooms.yaml", small=TINY, **kw
     return Case("train", what, args, small=small, expect=_words(expect), **kw)
 
 
+def data_sources(label: str, config: str, small: tuple, cases: list) -> list[Case]:
+    """`hjepa train config data.source=NAME` cases: (what, NAME, the file's content or None for
+    no file, more overrides, expected words)."""
+    return [
+        train(
+            f"{label}: {what}",
+            f"data.source={name}",
+            *extra,
+            expect=words,
+            config=config,
+            small=small,
+            setup=write(name, content) if content is not None else None,
+        )
+        for what, name, content, extra, words in cases
+    ]
+
+
 def collect(what, expect, env="hjepa/TwoRooms-v0", extra=(), setup=None, run=False, **options):
     given = {"out": "store", "episodes": "2", "steps": "3", "workers": "1", **options}
     flags = [x for k, v in given.items() for x in (f"--{k.replace('_', '-')}", v)]
@@ -262,17 +279,11 @@ TRAIN_CASES = [
     train("again into a trained run", expect="--resume", run=True),
     train("--stop-after 0", "--stop-after", "0", expect="--stop-after"),
     train("--stop-after -3", "--stop-after", "-3", expect="--stop-after"),
-    *[
-        train(
-            f"time series: {what}",
-            f"data.source={name}",
-            *extra,
-            expect=words,
-            config="configs/tsjepa_procedural.yaml",
-            small=TINY_SERIES,
-            setup=write(name, content) if content is not None else None,
-        )
-        for what, name, content, extra, words in [
+    *data_sources(
+        "time series",
+        "configs/tsjepa_procedural.yaml",
+        TINY_SERIES,
+        [
             ("NaN inside a series", "s.csv", "1,2,3,4\n5,nan,7,8\n" * 8, (), ("s.csv", "nan")),
             ("a word in a CSV cell", "s.csv", "1,2,3,4\n5,x,7,8\n" * 8, (), ("s.csv", "row 2")),
             ("series shorter than a patch", "s.csv", "1,2,3\n" * 16, (), ("s.csv", "one patch")),
@@ -294,19 +305,13 @@ TRAIN_CASES = [
                 ("data.channels=3",),
                 "data.channels=3",
             ),
-        ]
-    ],
-    *[
-        train(
-            f"text pairs: {what}",
-            f"data.source={name}",
-            *extra,
-            expect=words,
-            config="configs/llmjepa_nlrx.yaml",
-            small=TINY_TEXT,
-            setup=write(name, content) if content is not None else None,
-        )
-        for what, name, content, extra, words in [
+        ],
+    ),
+    *data_sources(
+        "text pairs",
+        "configs/llmjepa_nlrx.yaml",
+        TINY_TEXT,
+        [
             (
                 "an empty view",
                 "p.jsonl",
@@ -332,8 +337,8 @@ TRAIN_CASES = [
             ("a missing file", "none.jsonl", None, (), "none.jsonl"),
             ("not a .jsonl file", "p.txt", "a dog", (), ("p.txt", ".jsonl")),
             ("a training share of 0", "nlrx", None, ("data.fraction=0",), "data.fraction"),
-        ]
-    ],
+        ],
+    ),
 ]
 
 COLLECT_CASES = [
