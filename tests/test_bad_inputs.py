@@ -15,7 +15,8 @@ import hjepa.envs  # noqa: F401  (registers the envs with Gymnasium)
 from hjepa.agent.config import AgentConfig, CostConfig
 from hjepa.agent.configurator import Configurator
 from hjepa.cli import main
-from hjepa.config import ObjectiveConfig, load_config
+from hjepa.config import load_config
+from hjepa.config_schema import ObjectiveConfig
 from hjepa.data.store import StoreError, TrajectoryStore
 from hjepa.envs import make_sim
 from hjepa.errors import ConfigError, ShapeError

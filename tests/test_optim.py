@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from hjepa.config import OptimConfig
+from hjepa.config_schema import OptimConfig
 from hjepa.train.optim import apply_schedules, build_optimizer, cosine_ramp, warmup_cosine
 
 

@@ -24,7 +24,7 @@ from hjepa.jepa.language import LanguageJEPA
 from hjepa.jepa.masks import MultiBlockMasker, mask_noise, random_token_mask
 from hjepa.jepa.model import MaskedJEPA, SelfSupervisedModel
 from hjepa.jepa.series import MaskedSeriesReconstruction, SeriesJEPA
-from hjepa.modalities.image import ShapesDataset
+from hjepa.modalities.image_splits import image_dataset
 from hjepa.modalities.series_splits import series_dataset
 from hjepa.modalities.text_pairs import pair_dataset
 from hjepa.modalities.text_tokenizer import PAD_ID, PRED_ID
@@ -34,7 +34,7 @@ from hjepa.world.generative import GenerativeWorldModel
 from hjepa.world.model import WorldModel
 from hjepa.world.refine import encode_episodes
 
-DATASETS = ("shapes", "trajectories", "series", "text_pairs")
+DATASETS = ("images", "trajectories", "series", "text_pairs")
 SERIES_KINDS = ("tsjepa", "ts_mae")
 MODEL_KINDS = (
     *SERIES_KINDS,
@@ -64,14 +64,9 @@ def build_dataset(cfg: Config, run_dir: Path | None = None, split: str = "train"
         train, held_out = episode_split(cfg, store)
         episodes = train if split == "train" else held_out
         return WindowDataset(store, cfg.data.frames, episodes=episodes)
-    if cfg.data.name != "shapes":
+    if cfg.data.name != "images":
         raise ConfigError(f"data.name: unknown dataset {cfg.data.name!r} (known: {DATASETS})")
-    return ShapesDataset(
-        num_samples=cfg.data.num_samples,
-        image_size=cfg.data.image_size,
-        channels=cfg.data.channels,
-        seed=cfg.train.seed,
-    )
+    return image_dataset(cfg, split)
 
 
 def episode_split(cfg: Config, store: TrajectoryStore) -> tuple[list[int], list[int]]:

@@ -5,7 +5,7 @@ cfg = load_config("configs/agent_two_rooms.yaml", ["planner.kind=cem"], root=Age
 
 from dataclasses import dataclass, field
 
-from hjepa.config import limited, one_of
+from hjepa.config_schema import limited, one_of
 
 
 @dataclass

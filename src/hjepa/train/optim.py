@@ -5,7 +5,7 @@ import math
 import torch
 from torch import nn
 
-from hjepa.config import OptimConfig
+from hjepa.config_schema import OptimConfig
 
 
 def warmup_cosine(step: int, total: int, warmup: int, peak: float, final: float) -> float:
