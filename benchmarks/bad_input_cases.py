@@ -176,6 +176,46 @@ def torch_save(name: str, value) -> Callable[[Path], None]:
     return setup
 
 
+def image_files(files: dict) -> Callable[[Path], None]:
+    """{path: (mode, width, height)} a black image, bytes written as they are, None an empty
+    folder."""
+
+    def setup(work: Path) -> None:
+        from PIL import Image
+
+        for name, spec in files.items():
+            path = work / name
+            if spec is None:
+                path.mkdir(parents=True, exist_ok=True)
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(spec, bytes):
+                path.write_bytes(spec)
+            else:
+                Image.new(spec[0], spec[1:]).save(path)
+
+    return setup
+
+
+def image_sources(cases: list) -> list[Case]:
+    """`hjepa train configs/ijepa_shapes.yaml data.source=imgs` cases: (what, image files as
+    `image_files` takes them, or None for none, expected words)."""
+    return [
+        train(
+            f"images: {what}",
+            "data.source=imgs",
+            expect=words,
+            config="configs/ijepa_shapes.yaml",
+            small=TINY_IJEPA,
+            setup=image_files(files) if files is not None else None,
+        )
+        for what, files, words in cases
+    ]
+
+
+GOOD_IMAGES = {"imgs/a/0.png": ("RGB", 16, 16), "imgs/b/0.png": ("RGB", 16, 16)}
+
+
 BAD_YAML = "train:\n  steps: [1\n"
 TRAIN_CASES = [
     *[
@@ -338,6 +378,28 @@ TRAIN_CASES = [
             ("not a .jsonl file", "p.txt", "a dog", (), ("p.txt", ".jsonl")),
             ("a training share of 0", "nlrx", None, ("data.fraction=0",), "data.fraction"),
         ],
+    ),
+    *image_sources(
+        [
+            (
+                "an image of the wrong size",
+                {**GOOD_IMAGES, "imgs/b/1.png": ("RGB", 20, 16)},
+                ("imgs/b/1.png", "20x16", "16x16"),
+            ),
+            (
+                "a grayscale image for 3 channels",
+                {**GOOD_IMAGES, "imgs/b/1.png": ("L", 16, 16)},
+                ("imgs/b/1.png", "mode L", "data.channels=3"),
+            ),
+            (
+                "a corrupt image file",
+                {**GOOD_IMAGES, "imgs/b/1.png": b"\x89PNG garbage"},
+                ("imgs/b/1.png", "not a readable image"),
+            ),
+            ("an empty class folder", {**GOOD_IMAGES, "imgs/c": None}, ("imgs/c", "no images")),
+            ("no class folders", {"imgs/notes.txt": b"hi"}, ("imgs", "no class folders")),
+            ("a missing folder", None, ("imgs", "neither", "digits")),
+        ]
     ),
 ]
 

@@ -11,6 +11,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from hjepa.experiment import build_dataset, build_masks, build_model
+from hjepa.runtime import autocast_dtype
+from hjepa.train.data import make_loader
+from hjepa.train.optim import build_optimizer
+from hjepa.train.trainer import train_step
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
@@ -26,6 +33,30 @@ def median_time(fn, repeats: int = 7, warmup: int = 2) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def training_step(cfg):
+    """(step, model): `step()` runs one training step of the config's model as the trainer does
+    (forward, backward, clipping, AdamW, target update) on one fixed batch, on the CPU, in
+    `train.precision`."""
+    model = build_model(cfg)
+    optimizer = build_optimizer(model, cfg.optim)
+    loader = make_loader(build_dataset(cfg), build_masks(cfg), cfg.train.batch_size, 1, 0, 0, 0, 1)
+    batch, cpu = next(iter(loader)), torch.device("cpu")
+    amp = autocast_dtype(cfg.train.precision, cpu)
+
+    def step():
+        train_step(model, model, optimizer, batch, cfg, 10, cpu, amp)
+
+    return step, model
+
+
+def step_flops(cfg) -> int:
+    """FLOPs of one training step (torch's FlopCounterMode: matmuls, convolutions, attention)."""
+    step, _ = training_step(cfg)
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return counter.get_total_flops()
 
 
 def mean_std(values: list[float]) -> str:

@@ -1,5 +1,6 @@
-"""Training-step throughput of a small ViT I-JEPA on this machine, and the FLOP/s it achieves as a
-fraction of a measured fp32 matmul peak.
+"""Training-step throughput of small ViT I-JEPA / MAE / V-JEPA models on this machine, in fp32
+and (where the CPU has bf16 units) bf16 autocast, and the FLOP/s each achieves as a fraction of a
+matmul peak measured here in the same precision.
 
     python benchmarks/train_step.py [--batch 64] [--repeats 7]
 """
@@ -7,14 +8,10 @@ fraction of a measured fp32 matmul peak.
 import argparse
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-from common import ROOT, median_time, save
+from common import ROOT, median_time, save, step_flops, training_step
 from hjepa.config import load_config
-from hjepa.experiment import build_dataset, build_masks, build_model
-from hjepa.train.data import make_loader
-from hjepa.train.optim import build_optimizer
-from hjepa.train.trainer import train_step
+from hjepa.train.precision import cpu_has_bf16
 
 SMALL_VIT = [  # the reference "small ViT": dim 192, depth 6, 64x64 input, patch 8
     "data.image_size=64",
@@ -28,9 +25,9 @@ SMALL_VIT = [  # the reference "small ViT": dim 192, depth 6, 64x64 input, patch
 ]
 
 
-def matmul_peak(n: int = 2048, repeats: int = 15) -> float:
-    """Best of `repeats` fp32 n x n matmuls: the most this machine delivers."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_peak(dtype=torch.float32, n: int = 2048, repeats: int = 15) -> float:
+    """Best of `repeats` n x n matmuls in `dtype`: the most this machine delivers."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     return max(2 * n**3 / median_time(lambda: a @ b, 1, warmup=1) for _ in range(repeats))
 
 
@@ -38,18 +35,8 @@ def step_benchmark(overrides: list[str], batch: int, repeats: int) -> dict:
     cfg = load_config(
         ROOT / "configs/ijepa_shapes.yaml", SMALL_VIT + overrides + [f"train.batch_size={batch}"]
     )
-    model = build_model(cfg)
-    optimizer = build_optimizer(model, cfg.optim)
-    loader = make_loader(build_dataset(cfg), build_masks(cfg), batch, 1, 0, 0, 0, 1)
-    sample = next(iter(loader))
-    device = torch.device("cpu")
-
-    def step():
-        train_step(model, model, optimizer, sample, cfg, 10, device, None)
-
-    with FlopCounterMode(display=False) as counter:
-        step()
-    flops = counter.get_total_flops()
+    step, model = training_step(cfg)
+    flops = step_flops(cfg)
     seconds = median_time(step, repeats)
     return {"flops_per_step": flops, "seconds": seconds, "params": _params(model)}
 
@@ -58,41 +45,50 @@ def _params(model) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
+MODELS = [
+    ("I-JEPA, EMA target", []),
+    ("I-JEPA, no target + SIGReg 256", ["objective.target=none", "objective.regularizer=sigreg"]),
+    ("MAE baseline (75% masked)", ["model.kind=mae"]),
+]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
-    peak = matmul_peak()
+    precisions = {"fp32": torch.float32}
+    if cpu_has_bf16():
+        precisions["bf16"] = torch.bfloat16
+    peaks = {name: matmul_peak(dtype) for name, dtype in precisions.items()}
     rows = []
-    for label, overrides in [
-        ("I-JEPA, EMA target", []),
-        (
-            "I-JEPA, no target + SIGReg 256",
-            ["objective.target=none", "objective.regularizer=sigreg"],
-        ),
-        ("MAE baseline (75% masked)", ["model.kind=mae"]),
-    ]:
-        r = step_benchmark(overrides, args.batch, args.repeats)
-        achieved = r["flops_per_step"] / r["seconds"]
-        rows.append(
-            {
-                "model": label,
-                "trainable params": r["params"],
-                "batch": args.batch,
-                "ms/step": 1000 * r["seconds"],
-                "samples/s": args.batch / r["seconds"],
-                "GFLOP/step": r["flops_per_step"] / 1e9,
-                "GFLOP/s": achieved / 1e9,
-                "% of matmul peak": 100 * achieved / peak,
-            }
-        )
+    for label, overrides in MODELS:
+        fp32_seconds = None
+        for name in precisions:
+            r = step_benchmark([*overrides, f"train.precision={name}"], args.batch, args.repeats)
+            fp32_seconds = fp32_seconds or r["seconds"]
+            achieved = r["flops_per_step"] / r["seconds"]
+            rows.append(
+                {
+                    "model": label,
+                    "precision": name,
+                    "trainable params": r["params"],
+                    "batch": args.batch,
+                    "ms/step": 1000 * r["seconds"],
+                    "samples/s": args.batch / r["seconds"],
+                    "GFLOP/step": r["flops_per_step"] / 1e9,
+                    "GFLOP/s": achieved / 1e9,
+                    "% of matmul peak": 100 * achieved / peaks[name],
+                    "x fp32 speed": fp32_seconds / r["seconds"],
+                }
+            )
+    measured = ", ".join(f"{name} {peak / 1e9:.1f} GFLOP/s" for name, peak in peaks.items())
     notes = (
-        f"Measured fp32 matmul peak (best of 15 2048x2048 matmuls, {torch.get_num_threads()} "
-        "threads): "
-        f"{peak / 1e9:.1f} GFLOP/s. One step = forward, backward, gradient clipping, AdamW and "
-        "the target update, as in the trainer; FLOPs counted by torch's FlopCounterMode "
-        "(matmuls, convolutions, attention). Encoder: ViT dim 192, depth 6, 64x64 input, patch 8."
+        f"Measured matmul peaks (best of 15 2048x2048 matmuls, {torch.get_num_threads()} "
+        f"threads): {measured}; each row's % is of its own precision's peak. One step = forward, "
+        "backward, gradient clipping, AdamW and the target update, as in the trainer; FLOPs "
+        "counted by torch's FlopCounterMode (matmuls, convolutions, attention). Encoder: ViT dim "
+        "192, depth 6, 64x64 input, patch 8."
     )
     save("train_step", rows, notes)
 

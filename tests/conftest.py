@@ -16,10 +16,12 @@ def _two_threads():
 
 @pytest.fixture
 def tiny_config(tmp_path):
-    """A config small enough to train a few steps in well under a second."""
+    """A config small enough to train a few steps in well under a second (in fp32: `auto`
+    would time both precisions, and two runs could choose differently on a busy machine)."""
 
     def make(*overrides):
         cadence = ["train.log_every=1", "train.monitor_every=3", "train.checkpoint_every=3"]
+        cadence.append("train.precision=fp32")
         run_dir = f"train.run_dir={tmp_path / 'runs'}"
         return load_config(None, [*TINY_IJEPA, *cadence, run_dir, *overrides])
 

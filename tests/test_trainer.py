@@ -1,4 +1,5 @@
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from hjepa.errors import CheckpointError, ConfigError, NonFiniteLossError, Shape
 from hjepa.experiment import build_dataset, build_masks, build_model, load_run
 from hjepa.nets.export import load_model
 from hjepa.runtime import torch_threads
-from hjepa.train import trainer
+from hjepa.train import precision, trainer
 from hjepa.train.data import make_loader
 from hjepa.train.trainer import train
 
@@ -197,3 +198,32 @@ def test_torch_threads_sets_then_restores_even_on_error():
     assert torch.get_num_threads() == before
     with torch_threads(0):
         assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("speedup, chosen", [(2.0, "bf16"), (1.1, "fp32")])
+def test_auto_precision_keeps_bf16_only_where_measured_faster(
+    tiny_config, monkeypatch, speedup, chosen
+):
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
+    monkeypatch.setattr(precision, "bf16_speedup", lambda *args: speedup)
+    cfg = tiny_config("train.precision=auto", "train.steps=6")
+    train(cfg, stop_after=3)
+    monkeypatch.setattr(precision, "bf16_speedup", lambda *args: 3.0 - speedup)  # flips
+    result = train(cfg, resume=True)  # ... but a resumed run keeps its recorded choice
+    summary = json.loads((result.run_dir / "summary.json").read_text())
+    assert summary["precision"] == chosen
+    assert load_checkpoint(result.run_dir / "checkpoints" / "last.pt")["precision"] == chosen
+
+
+def test_bf16_speedup_is_measured_on_a_copy_without_touching_the_run(tiny_config, monkeypatch):
+    cfg = tiny_config()
+    model, batch, cpu = build_model(cfg), first_batch(cfg), torch.device("cpu")
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    before = torch.get_rng_state()
+    monkeypatch.setattr(precision, "MIN_MEASURED_SECONDS", 0.0)
+    assert precision.bf16_speedup(model, batch, cpu) > 0
+    assert torch.equal(torch.get_rng_state(), before)  # the run's random draws are untouched
+    assert all(torch.equal(v, weights[k]) for k, v in model.state_dict().items())
+    assert all(p.grad is None for p in model.parameters())
+    monkeypatch.setattr(precision, "MIN_MEASURED_SECONDS", 1e9)  # too short to matter
+    assert precision.bf16_speedup(model, batch, cpu) == 1.0

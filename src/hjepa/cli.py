@@ -73,15 +73,21 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser(
         "eval",
-        help="probe a trained run: a world model's state, a series model's classes; score a "
-        "language model's decoded regexes",
+        help="probe a trained run: a world model's state, an image or series model's classes; "
+        "score a language model's decoded regexes",
     )
     evaluate.add_argument("run", help="run folder (runs/<name>)")
     evaluate.add_argument(
         "--probe",
         action="append",
-        help="time-series runs: linear | mlp | knn classifier on frozen features (repeatable; "
-        "default linear)",
+        help="image and time-series runs: linear | mlp | knn (images also attentive) classifier "
+        "on frozen features (repeatable; default linear)",
+    )
+    evaluate.add_argument(
+        "--layers",
+        type=_positive_int,
+        default=1,
+        help="image runs: features of the last N encoder blocks, concatenated (default 1)",
     )
     evaluate.add_argument(
         "--windows", type=_positive_int, default=2000, help="training windows to fit probes on"
@@ -162,18 +168,22 @@ class _SubParser(argparse.ArgumentParser):
 
 def _eval(args) -> int:
     from hjepa.eval.hierarchy import evaluate_hierarchy
+    from hjepa.eval.images import evaluate_image_run
     from hjepa.eval.language import evaluate_language_run
     from hjepa.eval.series import evaluate_series_run
     from hjepa.eval.world_model import evaluate_run
-    from hjepa.experiment import SERIES_KINDS, load_run
+    from hjepa.experiment import IMAGE_KINDS, SERIES_KINDS, load_run
 
     kind = load_run(args.run)[0].model.kind
     if kind == "language_model":
         return _print_language_eval(evaluate_language_run(args.run))
     if kind == "hierarchy":
         return _print_horizon_errors(evaluate_hierarchy(args.run), args.run)
+    probes = tuple(args.probe or ["linear"])
     if kind in SERIES_KINDS:
-        return _print_series_eval(evaluate_series_run(args.run, tuple(args.probe or ["linear"])))
+        return _print_probe_eval(evaluate_series_run(args.run, probes))
+    if kind in IMAGE_KINDS:
+        return _print_probe_eval(evaluate_image_run(args.run, probes, args.layers))
     result = evaluate_run(args.run, args.windows, args.probe_steps)
     units, horizon = result["units"], result["horizon"][-1]
     for kind, errors in (result["probe_rmse"] or {}).items():
@@ -191,9 +201,11 @@ def _eval(args) -> int:
     return 0
 
 
-def _print_series_eval(result: dict) -> int:
+def _print_probe_eval(result: dict) -> int:
     for kind, accuracy in result["probe_accuracy"].items():
-        print(f"{kind:>6} probe: test accuracy {100 * accuracy:.1f} %")
+        print(f"{kind:>9} probe: test accuracy {100 * accuracy:.1f} %")
+    for factor, r2 in result.get("factor_r2", {}).items():
+        print(f"{factor:>9}: R^2 {r2:.3f} (ridge probe)")
     print(f"RankMe of the test features: {result['rankme']:.1f} of {result['feature_dim']} dims")
     print(f"written to {result['run']}/eval/ (eval.json, report.md)")
     return 0

@@ -173,7 +173,7 @@ class TrainConfig:
     batch_size: int = limited(64, 1)  # per process
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
-    precision: str = one_of("auto", "fp32", "bf16")  # auto: bf16 on CUDA, fp32 elsewhere
+    precision: str = one_of("auto", "fp32", "bf16")  # auto: the faster here (train/precision.py)
     threads: int = limited(0, 0)  # 0 keeps torch's default
     log_every: int = limited(10, 1)
     monitor_every: int = limited(50, 1)

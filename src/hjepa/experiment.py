@@ -36,13 +36,11 @@ from hjepa.world.refine import encode_episodes
 
 DATASETS = ("images", "trajectories", "series", "text_pairs")
 SERIES_KINDS = ("tsjepa", "ts_mae")
+IMAGE_KINDS = ("ijepa", "generative", "mae", "autoencoder")
 MODEL_KINDS = (
     *SERIES_KINDS,
+    *IMAGE_KINDS,
     "language_model",
-    "ijepa",
-    "generative",
-    "mae",
-    "autoencoder",
     "world_model",
     "world_model_generative",
     "hierarchy",

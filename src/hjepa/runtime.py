@@ -38,8 +38,8 @@ def select_device(name: str = "auto") -> torch.device:
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """bf16 where the hardware supports it well (CUDA, MPS) under `auto`; fp32 on CPU, where
-    bf16 runs far slower than fp32 on CPUs without native bf16 support."""
+    """bf16 where the hardware supports it well (CUDA, MPS) under `auto`; fp32 on CPU (the
+    trainer measures which is faster there: `train/precision.py`)."""
     if precision == "fp32":
         return None
     if precision == "bf16":

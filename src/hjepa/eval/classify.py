@@ -37,8 +37,8 @@ class LinearClassifier(nn.Module):
         max_iter: int = 500,
     ):
         super().__init__()
-        y = _check_train(z, y)
-        self.num_classes = _num_classes(y, num_classes)
+        y = check_training_labels(z, y)
+        self.num_classes = class_count(y, num_classes)
         x = z.double()
         self.z_mean, self.z_std = x.mean(0), x.std(0, correction=0).clamp_min(1e-6)
         self.weight = torch.zeros(z.shape[1], self.num_classes, dtype=torch.float64)
@@ -97,8 +97,8 @@ class MLPClassifier(nn.Module):
         seed: int = 0,
     ):
         super().__init__()
-        y = _check_train(z, y)
-        self.num_classes = _num_classes(y, num_classes)
+        y = check_training_labels(z, y)
+        self.num_classes = class_count(y, num_classes)
         x = z.float()
         self.z_mean, self.z_std = x.mean(0), x.std(0, correction=0).clamp_min(1e-6)
         with torch.random.fork_rng():
@@ -207,7 +207,7 @@ def _check_labels(name: str, y: torch.Tensor, n: int) -> torch.Tensor:
     return y.long()
 
 
-def _check_train(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def check_training_labels(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     y = _check_labels("y", y, len(_check_features("z", z)))
     if len(y.unique()) < 2:
         raise ConfigError(
@@ -216,7 +216,7 @@ def _check_train(z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return y
 
 
-def _num_classes(y: torch.Tensor, num_classes: int | None) -> int:
+def class_count(y: torch.Tensor, num_classes: int | None) -> int:
     needed = int(y.max()) + 1
     if num_classes is None:
         return needed

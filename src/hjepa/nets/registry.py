@@ -21,6 +21,7 @@ from hjepa.nets.frame_encoder import (
 )
 from hjepa.nets.mlp import MLPEncoder
 from hjepa.nets.series import SeriesTransformer
+from hjepa.nets.video_vit import VideoVisionTransformer
 from hjepa.nets.vit import PatchDecoder, TokenPredictor, VisionTransformer
 
 _REGISTRY: dict[str, Callable[..., nn.Module]] = {}
@@ -81,6 +82,7 @@ def build(name: str, **kwargs) -> nn.Module:
 
 
 register("vit")(VisionTransformer)
+register("video_vit")(VideoVisionTransformer)
 register("token_predictor")(TokenPredictor)
 register("mlp_encoder")(MLPEncoder)
 register("conv_encoder")(ConvEncoder)

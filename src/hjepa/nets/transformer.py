@@ -2,6 +2,7 @@
 
 Tensor layouts used throughout `hjepa.nets`:
     frames  [B, C, H, W]   (batch, channels, height, width)
+    video   [B, C, T, H, W] (batch, channels, frames, height, width)
     tokens  [B, N, D]      (batch, tokens, feature dim)
     indices [B, K]         (batch, selected token positions; dtype long)
 """
@@ -70,8 +71,9 @@ class Block(nn.Module):
 
 
 def init_weights(module: nn.Module) -> None:
-    """ViT init: trunc-normal(0.02) Linear/Conv weights, zero biases, unit LayerNorm weights."""
-    if isinstance(module, (nn.Linear, nn.Conv2d)):
+    """ViT init: trunc-normal(0.02) Linear/Conv2d/Conv3d weights, zero biases, unit LayerNorm
+    weights."""
+    if isinstance(module, (nn.Linear, nn.Conv2d, nn.Conv3d)):
         nn.init.trunc_normal_(module.weight, std=0.02)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
@@ -87,28 +89,33 @@ def rescale_residual_projections(blocks: nn.ModuleList) -> None:
         block.mlp.fc2.weight.data.div_(math.sqrt(2.0 * layer))
 
 
+def sincos_pos_embed(grid_size: tuple[int, ...], dim: int) -> torch.Tensor:
+    """Fixed sin-cos embedding of a row-major grid of any rank -> [prod(grid_size), dim].
+
+    The features are split into one equal part per grid axis, in axis order (for a 2-D grid:
+    first half the row, second half the column; for a video grid (t, h, w): time, row, column);
+    dim must be a positive multiple of 2 * len(grid_size).
+    """
+    n = len(grid_size)
+    if n < 1 or dim <= 0 or dim % (2 * n) != 0:
+        raise ConfigError(
+            f"{n}-D sin-cos embedding needs a positive dim divisible by {2 * n}, got {dim}"
+        )
+    axes = torch.meshgrid(
+        *(torch.arange(size, dtype=torch.float64) for size in grid_size), indexing="ij"
+    )
+    return torch.cat([_sincos(axis.flatten(), dim // n) for axis in axes], dim=1).float()
+
+
 def sincos_pos_embed_1d(length: int, dim: int) -> torch.Tensor:
     """Fixed sin-cos embedding of positions 0..length-1 -> [length, dim] (dim must be even)."""
-    if dim % 2 != 0 or dim <= 0:
-        raise ConfigError(f"1-D sin-cos embedding needs a positive even dim, got {dim}")
-    return _sincos(torch.arange(length, dtype=torch.float64), dim).float()
+    return sincos_pos_embed((length,), dim)
 
 
 def sincos_pos_embed_2d(grid_h: int, grid_w: int, dim: int) -> torch.Tensor:
-    """Fixed sin-cos embedding of a row-major grid -> [grid_h * grid_w, dim].
-
-    The first half of the features encodes the row, the second half the column; dim must be a
-    positive multiple of 4.
-    """
-    if dim % 4 != 0 or dim <= 0:
-        raise ConfigError(f"2-D sin-cos embedding needs dim divisible by 4, got {dim}")
-    rows, cols = torch.meshgrid(
-        torch.arange(grid_h, dtype=torch.float64),
-        torch.arange(grid_w, dtype=torch.float64),
-        indexing="ij",
-    )
-    emb = torch.cat([_sincos(rows.flatten(), dim // 2), _sincos(cols.flatten(), dim // 2)], dim=1)
-    return emb.float()
+    """Fixed sin-cos embedding of a row-major (grid_h, grid_w) grid -> [grid_h * grid_w, dim]
+    (see `sincos_pos_embed`; dim must be a positive multiple of 4)."""
+    return sincos_pos_embed((grid_h, grid_w), dim)
 
 
 def _sincos(positions: torch.Tensor, dim: int) -> torch.Tensor:

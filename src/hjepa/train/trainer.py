@@ -4,6 +4,7 @@ Run folder `<train.run_dir>/<train.name>/`: config.yaml, metrics.csv, tensorboar
 checkpoints/last.pt, encoder/ (safetensors + config.json), summary.json.
 """
 
+import itertools
 import shutil
 import time
 from contextlib import nullcontext
@@ -29,13 +30,13 @@ from hjepa.experiment import (
 from hjepa.io import write_json_atomic
 from hjepa.jepa.collapse import check_collapse
 from hjepa.lock import exclusive
+from hjepa.modalities.image_splits import image_dataset
 from hjepa.modalities.series_splits import series_dataset
 from hjepa.modalities.text_pairs import TOKENIZER_FILE, train_tokenizer
 from hjepa.nets.export import export_model
 from hjepa.run_data import prepare_store, record_base_run, record_store, run_store
 from hjepa.runtime import (
     autocast,
-    autocast_dtype,
     rng_state,
     seed_everything,
     select_device,
@@ -44,6 +45,7 @@ from hjepa.runtime import (
 from hjepa.train.data import make_loader
 from hjepa.train.logger import MetricsLogger, console
 from hjepa.train.optim import apply_schedules, build_optimizer
+from hjepa.train.precision import training_precision
 from hjepa.world.refine import refine_predictor
 
 # Keys that may differ between a run and its resumption: they change speed or output, not results.
@@ -63,6 +65,7 @@ class TrainResult:
     step: int
     metrics: dict = field(default_factory=dict)
     collapse_steps: list[int] = field(default_factory=list)
+    precision: str = "fp32"  # what it trained in: fp32 or bf16 (autocast)
 
 
 def train(
@@ -110,12 +113,15 @@ def _train_from(state: dict | None, run_dir: Path, cfg: Config, device, stop_aft
     batches = iter(loader)  # draws from the global RNG: must come before restoring RNG state
     if state is not None:
         _restore(state, model, optimizer, rank)
+    first = next(batches, None)  # the loader's first draws use the restored RNG state
+    amp = _precision(cfg, device, state, model, first)
+    batches = itertools.chain([] if first is None else [first], batches)
     ddp = DistributedDataParallel(model) if world > 1 else model
     logger = MetricsLogger(run_dir, cfg.train.tensorboard) if distributed.is_main() else None
     if logger is not None and start > 0:
         logger.drop_after(start - 1)
     result = TrainResult(run_dir, start, {} if state is None else state.get("metrics", {}))
-    amp = autocast_dtype(cfg.train.precision, device)
+    result.precision = "fp32" if amp is None else "bf16"
     bar = tqdm(
         total=total,
         initial=start,
@@ -125,7 +131,7 @@ def _train_from(state: dict | None, run_dir: Path, cfg: Config, device, stop_aft
     )
     tick = time.perf_counter()
     for step, batch in zip(range(start, stop), batches, strict=True):
-        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+        batch = _to_device(batch, device)
         metrics = train_step(ddp, model, optimizer, batch, cfg, step, device, amp)
         if _due(step, cfg.train.monitor_every, total):
             metrics.update(_monitor(model, batch, cfg, step, result))
@@ -137,7 +143,7 @@ def _train_from(state: dict | None, run_dir: Path, cfg: Config, device, stop_aft
             bar.set_postfix(loss=f"{metrics['loss']:.4f}", sps=f"{metrics['samples_per_s']:.0f}")
         bar.update(1)
         if _due(step, cfg.train.checkpoint_every, total) or step + 1 == stop:
-            _checkpoint(run_dir, model, optimizer, cfg, step + 1, metrics)
+            _checkpoint(run_dir, model, optimizer, cfg, step + 1, metrics, result.precision)
     bar.close()
     if logger is not None:
         logger.close()
@@ -145,9 +151,28 @@ def _train_from(state: dict | None, run_dir: Path, cfg: Config, device, stop_aft
         refined = state is not None and state.get("refined", False)
         if cfg.model.kind == "world_model" and cfg.world.refine_steps > 0 and not refined:
             result.metrics.update(_refine(model, cfg, run_dir))
-            _checkpoint(run_dir, model, optimizer, cfg, total, result.metrics, refined=True)
+            _checkpoint(
+                run_dir, model, optimizer, cfg, total, result.metrics, result.precision, True
+            )
         _finish(run_dir, model, cfg, result)
     return result
+
+
+def _precision(cfg: Config, device, state: dict | None, model, batch: dict | None):
+    """The autocast dtype of the run: a resumed run's recorded one, else `train.precision`
+    (`auto`: measured on the first batch, said on the console)."""
+    if state is not None and "precision" in state:
+        return None if state["precision"] == "fp32" else torch.bfloat16
+    if batch is None:
+        return None
+    amp = training_precision(cfg.train.precision, device, model, _to_device(batch, device))
+    if cfg.train.precision == "auto" and distributed.is_main():
+        console(f"train.precision auto: {'bf16 autocast' if amp else 'fp32'} on {device.type}")
+    return amp
+
+
+def _to_device(batch: dict, device) -> dict:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
 
 
 def _refine(model, cfg: Config, run_dir: Path) -> dict:
@@ -251,6 +276,8 @@ def _prepare_run_dir(run_dir: Path, cfg: Config, resume: bool, overwrite: bool) 
     if cfg.data.name == "series":  # unusable series are refused before the folder is made
         for split in ("train", "test"):
             series_dataset(cfg, split)
+    if cfg.data.name == "images":  # so are unusable image files (reads the test source too)
+        image_dataset(cfg, "train")
     text = cfg.data.name == "text_pairs" and distributed.is_main()
     tokenizer = train_tokenizer(cfg) if text else None  # so are unusable pairs
     if distributed.is_main():
@@ -312,10 +339,10 @@ def _restore(state: dict, model, optimizer, rank: int) -> None:
 
 
 def _checkpoint(
-    run_dir: Path, model, optimizer, cfg: Config, step: int, metrics: dict, refined: bool = False
+    run_dir: Path, model, optimizer, cfg, step, metrics: dict, precision, refined: bool = False
 ) -> None:
-    """Save the training state after `step` steps, with that step's metrics (and whether the
-    predictor's refinement is done), for `--resume`."""
+    """Save the training state after `step` steps, with that step's metrics, the precision
+    trained in (and whether the predictor's refinement is done), for `--resume`."""
     rngs = [rng_state()]
     if distributed.is_distributed():
         rngs = [None] * distributed.world_size()
@@ -331,6 +358,7 @@ def _checkpoint(
         "hjepa_version": __version__,
         "metrics": metrics,
         "refined": refined,
+        "precision": precision,
     }
     save_checkpoint(state, run_dir / "checkpoints")
 
@@ -342,5 +370,6 @@ def _finish(run_dir: Path, model, cfg: Config, result: TrainResult) -> None:
         "step": result.step,
         "final_metrics": result.metrics,
         "collapse_warnings_at_steps": result.collapse_steps,
+        "precision": result.precision,
     }
     write_json_atomic(run_dir / "summary.json", summary)
