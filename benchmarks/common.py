@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from hjepa.experiment import build_dataset, build_masks, build_model
+from hjepa.experiment import build_dataset, build_model
+from hjepa.masking import build_masks
 from hjepa.runtime import autocast_dtype
 from hjepa.train.data import make_loader
 from hjepa.train.optim import build_optimizer

@@ -33,7 +33,8 @@ import torch
 from common import RESULTS_DIR, ROOT, mean_std, median_time, save
 from hjepa.config import load_config
 from hjepa.eval.language import evaluate_language_run
-from hjepa.experiment import build_dataset, build_masks, build_model
+from hjepa.experiment import build_dataset, build_model
+from hjepa.masking import build_masks
 from hjepa.train.data import make_loader
 from hjepa.train.optim import build_optimizer
 from hjepa.train.trainer import train, train_step

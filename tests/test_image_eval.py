@@ -11,6 +11,7 @@ from hjepa.errors import ConfigError
 from hjepa.eval.attentive import AttentiveClassifier, attentive_accuracy
 from hjepa.eval.classify import probe_accuracy
 from hjepa.eval.images import evaluate_image_run, factor_r2
+from hjepa.masking import build_masks
 from hjepa.nets.vit import VisionTransformer
 from hjepa.train.trainer import train
 from tiny import TINY_IJEPA
@@ -88,7 +89,36 @@ def test_tiny_ijepa_run_probes_above_chance(tmp_path, capsys):
     result = json.loads((tmp_path / "tiny" / "eval" / "eval.json").read_text())
     assert result["probe_accuracy"]["linear"] > 0.6  # 10 classes: chance is 0.1
     assert result["probe_accuracy"]["attentive"] > 0.6
-    assert result["test_images"] == 449 and result["factor_r2"] == {}
+    assert result["test_samples"] == 449 and result["factor_r2"] == {}
     assert "linear probe: test accuracy" in capsys.readouterr().out
     with pytest.raises(ConfigError, match="unknown probe"):
         evaluate_image_run(tmp_path / "tiny", ("nearest",))
+
+
+@pytest.mark.slow
+def test_tiny_vjepa_run_probes_class_above_chance_and_reports_dynamics(tmp_path, capsys):
+    overrides = [
+        "data.num_samples=512",
+        "data.test_samples=256",
+        "model.embed_dim=48",
+        "model.depth=2",
+        "model.pred_dim=24",
+        "model.num_heads=2",
+        "train.steps=40",
+        "train.progress=false",
+        "train.tensorboard=false",
+        f"train.run_dir={tmp_path}",
+        "train.name=tiny",
+    ]
+    cfg = load_config("configs/vjepa_moving_objects.yaml", overrides)
+    masks = build_masks(cfg)(4, torch.Generator().manual_seed(0))
+    frames, cells = 4, 64  # 8 frames / tubelet 2; (32 / 4)^2 cells per token frame
+    target_cells = (masks["target_idx"] % cells).reshape(4, frames, -1)
+    assert (target_cells == target_cells[:, :1]).all()  # every target tube spans all frames
+    train(cfg)
+    assert main(["eval", str(tmp_path / "tiny")]) == 0
+    result = json.loads((tmp_path / "tiny" / "eval" / "eval.json").read_text())
+    assert result["probe_accuracy"]["linear"] > 0.35  # 4 classes: chance is 0.25
+    assert set(result["other_labels"]) == {"direction_class"}
+    assert set(result["factor_r2"]) == {"speed", "direction_sin", "direction_cos", "bounces"}
+    assert "linear probe of direction_class" in capsys.readouterr().out

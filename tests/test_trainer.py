@@ -7,7 +7,8 @@ import torch
 
 from hjepa.checkpoint import load_checkpoint
 from hjepa.errors import CheckpointError, ConfigError, NonFiniteLossError, ShapeError
-from hjepa.experiment import build_dataset, build_masks, build_model, load_run
+from hjepa.experiment import build_dataset, build_model, load_run
+from hjepa.masking import build_masks
 from hjepa.nets.export import load_model
 from hjepa.runtime import torch_threads
 from hjepa.train import precision, trainer

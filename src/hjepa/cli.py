@@ -80,14 +80,15 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--probe",
         action="append",
-        help="image and time-series runs: linear | mlp | knn (images also attentive) classifier "
-        "on frozen features (repeatable; default linear)",
+        help="image, video and time-series runs: linear | mlp | knn (images and video also "
+        "attentive) classifier on frozen features (repeatable; default linear)",
     )
     evaluate.add_argument(
         "--layers",
         type=_positive_int,
         default=1,
-        help="image runs: features of the last N encoder blocks, concatenated (default 1)",
+        help="image and video runs: features of the last N encoder blocks, concatenated "
+        "(default 1)",
     )
     evaluate.add_argument(
         "--windows", type=_positive_int, default=2000, help="training windows to fit probes on"
@@ -172,7 +173,7 @@ def _eval(args) -> int:
     from hjepa.eval.language import evaluate_language_run
     from hjepa.eval.series import evaluate_series_run
     from hjepa.eval.world_model import evaluate_run
-    from hjepa.experiment import IMAGE_KINDS, SERIES_KINDS, load_run
+    from hjepa.experiment import IMAGE_KINDS, SERIES_KINDS, VIDEO_KINDS, load_run
 
     kind = load_run(args.run)[0].model.kind
     if kind == "language_model":
@@ -182,7 +183,7 @@ def _eval(args) -> int:
     probes = tuple(args.probe or ["linear"])
     if kind in SERIES_KINDS:
         return _print_probe_eval(evaluate_series_run(args.run, probes))
-    if kind in IMAGE_KINDS:
+    if kind in IMAGE_KINDS or kind in VIDEO_KINDS:
         return _print_probe_eval(evaluate_image_run(args.run, probes, args.layers))
     result = evaluate_run(args.run, args.windows, args.probe_steps)
     units, horizon = result["units"], result["horizon"][-1]
@@ -204,6 +205,9 @@ def _eval(args) -> int:
 def _print_probe_eval(result: dict) -> int:
     for kind, accuracy in result["probe_accuracy"].items():
         print(f"{kind:>9} probe: test accuracy {100 * accuracy:.1f} %")
+    for label, scores in result.get("other_labels", {}).items():
+        for kind, accuracy in scores.items():
+            print(f"{kind:>9} probe of {label}: test accuracy {100 * accuracy:.1f} %")
     for factor, r2 in result.get("factor_r2", {}).items():
         print(f"{factor:>9}: R^2 {r2:.3f} (ridge probe)")
     print(f"RankMe of the test features: {result['rankme']:.1f} of {result['feature_dim']} dims")

@@ -35,7 +35,8 @@ def check_limits(key: str, value, limits) -> None:
 class DataConfig:
     """Where samples come from: `images` (from `source`: `shapes` or `clutter`, procedural;
     `digits`, scikit-learn's; a folder with one sub-folder of images per class; a .npz of
-    `images` and `labels`), `trajectories`
+    `images` and `labels`), `video` (from `source`: `moving_objects`, procedural, or a folder
+    of class folders of clips; `frames` per clip), `trajectories`
     (a trajectory store at `path`, collected from `env` first if it does not exist yet),
     `series` (time series from `source`: a dataset bundled with aeon, `procedural`, or a
     .csv / .npy / .npz / .ts file, with `test_source` its test split) or `text_pairs`
@@ -59,7 +60,7 @@ class DataConfig:
     policy: str = "random_walk"
     episodes: int = limited(1000, 1)
     episode_steps: int = limited(90, 1)
-    frames: int = limited(17, 2)  # frames per training window (one action per pair)
+    frames: int = limited(17, 2)  # frames per training window (one action per pair) or clip
     # fraction of episodes (of the samples of an image, series or pairs file) kept for evaluation
     held_out: float = limited(0.1, 0.0, below=1.0)
     in_memory: bool = True  # read the store into RAM instead of memory-mapping it
@@ -70,7 +71,8 @@ class ModelConfig:
     """Which architecture and how big. `kind` picks JEPA or one of the seed's baselines."""
 
     # ijepa | generative | autoencoder | mae | world_model | tsjepa | ts_mae (time series) |
-    # language_model (next-token CE + the `language` section's JEPA terms)
+    # vjepa | video_generative (video: pixel prediction) | language_model (next-token CE + the
+    # `language` section's JEPA terms)
     kind: str = "ijepa"
     patch_size: int = limited(4, 1)
     embed_dim: int = limited(96, 1)
@@ -79,6 +81,7 @@ class ModelConfig:
     pred_dim: int = limited(48, 1)
     pred_depth: int = limited(2, 1)
     latent_dim: int = limited(0, 0)  # > 0 feeds a latent z to the predictor (criterion 4)
+    tubelet: int = limited(2, 1)  # video: frames per token
     max_patches: int = limited(64, 2)  # time series: patches per series at most
     channel_mode: str = one_of("mixing", "independent")  # time series: tokens over channels
     vocab_size: int = limited(512, 1)  # language models: BPE tokens, special ones included
@@ -121,6 +124,9 @@ class MaskConfig:
     context_scale: tuple[float, float] = limited((0.85, 1.0), above=0.0)
     mask_ratio: float = limited(0.75, above=0.0, below=1.0)
     block: int = limited(1, 1)  # time series: masked patches come in runs of this many
+    # video: V-JEPA tube masks, or predict the later token frames from the first context_frames
+    video: str = one_of("tube", "future")
+    context_frames: int = limited(1, 1)
 
 
 @dataclass

@@ -9,7 +9,6 @@ from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
 
-import torch
 from torch.utils.data import Dataset
 
 from hjepa.checkpoint import load_checkpoint
@@ -21,25 +20,29 @@ from hjepa.hierarchy.data import LatentSequences
 from hjepa.hierarchy.model import HierarchicalWorldModel
 from hjepa.jepa.baselines import Autoencoder, MaskedPixelModel
 from hjepa.jepa.language import LanguageJEPA
-from hjepa.jepa.masks import MultiBlockMasker, mask_noise, random_token_mask
 from hjepa.jepa.model import MaskedJEPA, SelfSupervisedModel
 from hjepa.jepa.series import MaskedSeriesReconstruction, SeriesJEPA
 from hjepa.modalities.image_splits import image_dataset
 from hjepa.modalities.series_splits import series_dataset
 from hjepa.modalities.text_pairs import pair_dataset
 from hjepa.modalities.text_tokenizer import PAD_ID, PRED_ID
+from hjepa.modalities.video_splits import video_dataset
 from hjepa.nets import registry
+from hjepa.nets.video_vit import patchify_video
+from hjepa.nets.vit import patchify
 from hjepa.run_data import prepare_store, recorded_base_run, run_store
 from hjepa.world.generative import GenerativeWorldModel
 from hjepa.world.model import WorldModel
 from hjepa.world.refine import encode_episodes
 
-DATASETS = ("images", "trajectories", "series", "text_pairs")
+DATASETS = ("images", "video", "trajectories", "series", "text_pairs")
 SERIES_KINDS = ("tsjepa", "ts_mae")
 IMAGE_KINDS = ("ijepa", "generative", "mae", "autoencoder")
+VIDEO_KINDS = ("vjepa", "video_generative")
 MODEL_KINDS = (
     *SERIES_KINDS,
     *IMAGE_KINDS,
+    *VIDEO_KINDS,
     "language_model",
     "world_model",
     "world_model_generative",
@@ -62,6 +65,8 @@ def build_dataset(cfg: Config, run_dir: Path | None = None, split: str = "train"
         train, held_out = episode_split(cfg, store)
         episodes = train if split == "train" else held_out
         return WindowDataset(store, cfg.data.frames, episodes=episodes)
+    if cfg.data.name == "video":
+        return video_dataset(cfg, split)
     if cfg.data.name != "images":
         raise ConfigError(f"data.name: unknown dataset {cfg.data.name!r} (known: {DATASETS})")
     return image_dataset(cfg, split)
@@ -145,6 +150,9 @@ def encoder_spec(cfg: Config, run_dir: Path | None = None) -> tuple[str, dict]:
         depth=m.depth,
         num_heads=m.num_heads,
     )
+    if m.kind in VIDEO_KINDS:
+        _check_divides("model.tubelet", m.tubelet, "data.frames", cfg.data.frames)
+        return "video_vit", {**kwargs, "num_frames": cfg.data.frames, "tubelet": m.tubelet}
     return "vit", kwargs
 
 
@@ -188,30 +196,6 @@ def _check_divides(part_key: str, part: int, whole_key: str, whole: int) -> None
         raise ConfigError(f"{part_key}={part} does not divide {whole_key}={whole}")
 
 
-def build_masks(cfg: Config):
-    """`(global_batch_size, generator) -> {"context_idx", "target_idx"}` (time series:
-    `{"mask_noise"}`, made into indices by the model), or None."""
-    if cfg.model.kind == "language_model":
-        return _tube_noise
-    if cfg.model.kind in SERIES_KINDS:
-        noise = partial(mask_noise, num_tokens=cfg.model.max_patches, block=cfg.mask.block)
-        return partial(_noise_as_dict, noise)
-    grid = cfg.data.image_size // cfg.model.patch_size
-    if cfg.model.kind in ("ijepa", "generative"):
-        masker = MultiBlockMasker(
-            grid_size=(grid, grid),
-            num_targets=cfg.mask.num_targets,
-            target_scale=cfg.mask.target_scale,
-            target_aspect=cfg.mask.target_aspect,
-            context_scale=cfg.mask.context_scale,
-        )
-        return partial(_as_dict, masker.sample)
-    if cfg.model.kind == "mae":
-        sample = partial(random_token_mask, num_tokens=grid * grid, mask_ratio=cfg.mask.mask_ratio)
-        return partial(_as_dict, sample)
-    return None
-
-
 def build_model(cfg: Config, run_dir: Path | None = None) -> SelfSupervisedModel:
     """The model `cfg` describes; a hierarchy's level-1 model is loaded from its base run (as
     recorded in `run_dir`, where given)."""
@@ -246,21 +230,33 @@ def build_model(cfg: Config, run_dir: Path | None = None) -> SelfSupervisedModel
             img_size=cfg.data.image_size,
         )
         return Autoencoder(encoder, decoder)
-    jepa = kind in ("ijepa", "tsjepa")
+    jepa = kind in ("ijepa", "tsjepa", "vjepa")
     predictor = _predictor(cfg, encoder, latent_dim=cfg.model.latent_dim if jepa else 0)
-    if kind == "ijepa":
-        return MaskedJEPA(encoder, predictor, **_jepa_kwargs(cfg))
+    if kind in ("ijepa", "vjepa"):
+        key = "video" if kind == "vjepa" else "image"
+        return MaskedJEPA(encoder, predictor, input_key=key, **_jepa_kwargs(cfg))
     if kind == "tsjepa":
         return SeriesJEPA(encoder, predictor, cfg.mask.mask_ratio, **_jepa_kwargs(cfg))
     if kind == "ts_mae":
         return MaskedSeriesReconstruction(encoder, predictor, cfg.mask.mask_ratio)
-    decoder = registry.build(
-        "patch_decoder",
-        in_dim=encoder.num_features,
-        patch_size=cfg.model.patch_size,
-        out_chans=cfg.data.channels,
+    return _masked_pixel_model(cfg, encoder, predictor)
+
+
+def _masked_pixel_model(cfg: Config, encoder, predictor) -> MaskedPixelModel:
+    """MAE / generative baselines: predict the pixels of the target tokens (of images, or of
+    video tubelets for video_generative)."""
+    m, video = cfg.model, cfg.model.kind in VIDEO_KINDS
+    to_patches = (
+        partial(patchify_video, tubelet=m.tubelet, patch=m.patch_size)
+        if video
+        else partial(patchify, patch=m.patch_size)
     )
-    return MaskedPixelModel(encoder, predictor, decoder, cfg.model.patch_size)
+    channels = cfg.data.channels * (m.tubelet if video else 1)  # pixel values per token / p^2
+    decoder = registry.build(
+        "patch_decoder", in_dim=encoder.num_features, patch_size=m.patch_size, out_chans=channels
+    )
+    key = "video" if video else "image"
+    return MaskedPixelModel(encoder, predictor, decoder, to_patches, input_key=key)
 
 
 def base_run_dir(cfg: Config, run_dir: Path | None = None) -> Path:
@@ -354,17 +350,3 @@ def _jepa_kwargs(cfg: Config) -> dict:
         latent_weight=o.latent_weight,
         momentum=(o.ema_start, o.ema_end),
     )
-
-
-def _tube_noise(batch_size, generator) -> dict:
-    """Uniform noise [B, 3] that `jepa/language.py` turns into the STP positions s < r < t."""
-    return {"stp_noise": torch.rand(batch_size, 3, generator=generator)}
-
-
-def _noise_as_dict(noise, batch_size, generator) -> dict:
-    return {"mask_noise": noise(batch_size, generator=generator)}
-
-
-def _as_dict(sample, batch_size, generator) -> dict:
-    context_idx, target_idx = sample(batch_size, generator=generator)
-    return {"context_idx": context_idx, "target_idx": target_idx}

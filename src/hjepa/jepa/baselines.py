@@ -14,20 +14,25 @@ import torch.nn.functional as F
 
 from hjepa.jepa.model import SelfSupervisedModel
 from hjepa.nets.transformer import gather_tokens
-from hjepa.nets.vit import patchify
 
 
 class MaskedPixelModel(SelfSupervisedModel):
-    def __init__(self, encoder, predictor, decoder, patch_size: int, normalize_pixels: bool = True):
+    """`to_patches(x) -> [B, N, pixels per token]` cuts the input into the encoder's tokens'
+    pixels (`patchify` for images, `patchify_video` for clips); `input_key` names the input."""
+
+    def __init__(
+        self, encoder, predictor, decoder, to_patches, normalize_pixels=True, input_key="image"
+    ):
         super().__init__()
         self.encoder, self.predictor, self.decoder = encoder, predictor, decoder
-        self.patch_size, self.normalize_pixels = patch_size, normalize_pixels
+        self.to_patches, self.normalize_pixels = to_patches, normalize_pixels
+        self.input_key = input_key
 
     def forward(self, batch: dict) -> tuple[torch.Tensor, dict]:
-        x, ctx_idx, tgt_idx = batch["image"], batch["context_idx"], batch["target_idx"]
+        x, ctx_idx, tgt_idx = batch[self.input_key], batch["context_idx"], batch["target_idx"]
         s_x = self.encoder.forward_features(x, keep=ctx_idx)
         pixels = self.decoder(self.predictor(s_x, ctx_idx, tgt_idx))
-        target = gather_tokens(patchify(x, self.patch_size), tgt_idx)
+        target = gather_tokens(self.to_patches(x), tgt_idx)
         if self.normalize_pixels:
             target = F.layer_norm(target, target.shape[-1:])
         loss = F.mse_loss(pixels, target)

@@ -64,3 +64,17 @@ class VideoVisionTransformer(PatchTransformer):
                 f"video: expected [B, C, T, H, W] with (C, T, H, W) = {expected}, "
                 f"got shape {tuple(x.shape)}"
             )
+
+
+def patchify_video(clips: torch.Tensor, tubelet: int, patch: int) -> torch.Tensor:
+    """Clips [B, C, T, H, W] -> [B, N, tubelet*patch*patch*C]: the pixels of each token, tokens
+    row-major over (t, h, w) as the encoder numbers them, pixels (frame, row, col, channel)."""
+    check_tensor("video", clips, ndim=5)
+    b, c, t, h, w = clips.shape
+    if t % tubelet or h % patch or w % patch:
+        raise ShapeError(
+            f"video: {t} frames of {(h, w)} do not split into tubelets of {tubelet} x {patch}"
+        )
+    x = clips.reshape(b, c, t // tubelet, tubelet, h // patch, patch, w // patch, patch)
+    x = x.permute(0, 2, 4, 6, 3, 5, 7, 1)
+    return x.reshape(b, (t // tubelet) * (h // patch) * (w // patch), tubelet * patch * patch * c)

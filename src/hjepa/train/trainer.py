@@ -22,7 +22,6 @@ from hjepa.errors import CheckpointError, ConfigError, NonFiniteLossError
 from hjepa.experiment import (
     base_run_dir,
     build_dataset,
-    build_masks,
     build_model,
     encoder_spec,
     episode_split,
@@ -30,7 +29,7 @@ from hjepa.experiment import (
 from hjepa.io import write_json_atomic
 from hjepa.jepa.collapse import check_collapse
 from hjepa.lock import exclusive
-from hjepa.modalities.image_splits import image_dataset
+from hjepa.masking import build_masks
 from hjepa.modalities.series_splits import series_dataset
 from hjepa.modalities.text_pairs import TOKENIZER_FILE, train_tokenizer
 from hjepa.nets.export import export_model
@@ -276,8 +275,8 @@ def _prepare_run_dir(run_dir: Path, cfg: Config, resume: bool, overwrite: bool) 
     if cfg.data.name == "series":  # unusable series are refused before the folder is made
         for split in ("train", "test"):
             series_dataset(cfg, split)
-    if cfg.data.name == "images":  # so are unusable image files (reads the test source too)
-        image_dataset(cfg, "train")
+    if cfg.data.name in ("images", "video"):  # so are unusable image or video files
+        build_dataset(cfg, split="test")  # (reads the training source too)
     text = cfg.data.name == "text_pairs" and distributed.is_main()
     tokenizer = train_tokenizer(cfg) if text else None  # so are unusable pairs
     if distributed.is_main():
