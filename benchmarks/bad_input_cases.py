@@ -39,6 +39,10 @@ TINY_IJEPA = (
     "train.progress=false",
     "train.tensorboard=false",
 )
+TINY_VIDEO = tuple(o for o in TINY_IJEPA if "_dim" not in o) + (
+    "model.embed_dim=24",
+    "model.pred_dim=24",
+)
 TINY_SERIES = tuple(o for o in TINY_IJEPA if not o.startswith("data."))  # same sizes, no images
 TINY_TEXT = tuple(o for o in TINY_SERIES if not o.startswith("model.pred")) + ("data.held_out=0.5",)
 GOOD_PAIR = json.dumps({"text": "lines containing a number", "regex": ".*[0-9].*"})
@@ -214,6 +218,11 @@ def image_sources(cases: list) -> list[Case]:
 
 
 GOOD_IMAGES = {"imgs/a/0.png": ("RGB", 16, 16), "imgs/b/0.png": ("RGB", 16, 16)}
+
+
+def clip(folder: str, frames: int) -> dict:
+    """A clip folder of `frames` black 16 x 16 frames, as `image_files` takes it."""
+    return {f"{folder}/{i}.png": ("RGB", 16, 16) for i in range(frames)}
 
 
 BAD_YAML = "train:\n  steps: [1\n"
@@ -401,6 +410,24 @@ TRAIN_CASES = [
             ("a missing folder", None, ("imgs", "neither", "digits")),
         ]
     ),
+    *[
+        train(
+            f"video: {what}",
+            "data.source=clips",
+            expect=words,
+            config="configs/vjepa_moving_objects.yaml",
+            small=TINY_VIDEO,
+            setup=image_files({**clip("clips/b/c0", 8), **files}),
+        )
+        for what, files, words in [
+            ("a clip shorter than data.frames", clip("clips/a/c0", 3), ("clips/a/c0", "3 frames")),
+            (
+                "a frame of the wrong size",
+                {**clip("clips/a/c0", 8), "clips/a/c0/5.png": ("RGB", 20, 16)},
+                ("clips/a/c0/5.png", "expected size"),
+            ),
+        ]
+    ],
 ]
 
 COLLECT_CASES = [

@@ -35,16 +35,6 @@ class ClutterDataset(ProceduralImages):
     class_names = CLUTTER_CLASSES
     factor_names = ("x", "y", "size", "rotation")
 
-    def __init__(
-        self,
-        num_samples: int = 10000,
-        image_size: int = 32,
-        channels: int = 3,
-        seed: int = 0,
-        split: str = "train",
-    ):
-        super().__init__(num_samples, image_size, channels, seed, split)
-
     def _render(self, rng: np.random.Generator) -> tuple[np.ndarray, int, list[float]]:
         """All per-image scalars come from one `rng.random` call (much faster than many)."""
         c = self.channels

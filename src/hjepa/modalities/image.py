@@ -34,7 +34,14 @@ class ProceduralImages(torch.utils.data.Dataset):
     factor_names: tuple[str, ...] = ()
     noise = 0.1  # amplitude of the uniform pixel noise added to every image
 
-    def __init__(self, num_samples: int, image_size: int, channels: int, seed: int, split: str):
+    def __init__(
+        self,
+        num_samples: int = 10000,
+        image_size: int = 32,
+        channels: int = 3,
+        seed: int = 0,
+        split: str = "train",
+    ):
         owner = type(self).__name__
         for name, value, low in [
             ("num_samples", num_samples, 1),
