@@ -13,7 +13,7 @@ from common import ROOT, median_time, save, step_flops, training_step
 from hjepa.config import load_config
 from hjepa.train.precision import cpu_has_bf16
 
-SMALL_VIT = [  # the reference "small ViT": dim 192, depth 6, 64x64 input, patch 8
+SMALL_VIT = [  # the reference "small ViT": dim 192, depth 6, 64x64 input, patch 8: 64 tokens
     "data.image_size=64",
     "data.num_samples=512",
     "model.patch_size=8",
@@ -23,6 +23,20 @@ SMALL_VIT = [  # the reference "small ViT": dim 192, depth 6, 64x64 input, patch
     "model.pred_dim=96",
     "model.pred_depth=2",
 ]
+# the same ViT on clips: 16 frames of 32 px, tubelets 2 x 8 x 8: 8 x 4 x 4 = 128 tokens
+SMALL_VIDEO = [*SMALL_VIT[1:], "data.image_size=32", "data.frames=16", "model.tubelet=2"]
+IMAGES, VIDEO = (
+    ("configs/ijepa_shapes.yaml", SMALL_VIT),
+    ("configs/vjepa_moving_objects.yaml", SMALL_VIDEO),
+)
+MODELS = [
+    ("I-JEPA, EMA target", IMAGES, ["objective.regularizer=none"]),
+    ("I-JEPA, EMA + SIGReg 256 (the preset's objective)", IMAGES, []),
+    ("I-JEPA, no target + SIGReg 256", IMAGES, ["objective.target=none"]),
+    ("MAE baseline (75% masked)", IMAGES, ["model.kind=mae"]),
+    ("V-JEPA, EMA target, tube masks", VIDEO, ["objective.regularizer=none"]),
+    ("pixel video prediction, tube masks", VIDEO, ["model.kind=video_generative"]),
+]
 
 
 def matmul_peak(dtype=torch.float32, n: int = 2048, repeats: int = 15) -> float:
@@ -31,10 +45,9 @@ def matmul_peak(dtype=torch.float32, n: int = 2048, repeats: int = 15) -> float:
     return max(2 * n**3 / median_time(lambda: a @ b, 1, warmup=1) for _ in range(repeats))
 
 
-def step_benchmark(overrides: list[str], batch: int, repeats: int) -> dict:
-    cfg = load_config(
-        ROOT / "configs/ijepa_shapes.yaml", SMALL_VIT + overrides + [f"train.batch_size={batch}"]
-    )
+def step_benchmark(model: tuple, overrides: list[str], batch: int, repeats: int) -> dict:
+    preset, sizes = model
+    cfg = load_config(ROOT / preset, [*sizes, *overrides, f"train.batch_size={batch}"])
     step, model = training_step(cfg)
     flops = step_flops(cfg)
     seconds = median_time(step, repeats)
@@ -43,13 +56,6 @@ def step_benchmark(overrides: list[str], batch: int, repeats: int) -> dict:
 
 def _params(model) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-MODELS = [
-    ("I-JEPA, EMA target", []),
-    ("I-JEPA, no target + SIGReg 256", ["objective.target=none", "objective.regularizer=sigreg"]),
-    ("MAE baseline (75% masked)", ["model.kind=mae"]),
-]
 
 
 def main() -> None:
@@ -62,10 +68,11 @@ def main() -> None:
         precisions["bf16"] = torch.bfloat16
     peaks = {name: matmul_peak(dtype) for name, dtype in precisions.items()}
     rows = []
-    for label, overrides in MODELS:
+    for label, model, overrides in MODELS:
         fp32_seconds = None
         for name in precisions:
-            r = step_benchmark([*overrides, f"train.precision={name}"], args.batch, args.repeats)
+            precision = f"train.precision={name}"
+            r = step_benchmark(model, [*overrides, precision], args.batch, args.repeats)
             fp32_seconds = fp32_seconds or r["seconds"]
             achieved = r["flops_per_step"] / r["seconds"]
             rows.append(
@@ -88,7 +95,8 @@ def main() -> None:
         f"threads): {measured}; each row's % is of its own precision's peak. One step = forward, "
         "backward, gradient clipping, AdamW and the target update, as in the trainer; FLOPs "
         "counted by torch's FlopCounterMode (matmuls, convolutions, attention). Encoder: ViT dim "
-        "192, depth 6, 64x64 input, patch 8."
+        "192, depth 6, 64x64 images in patches of 8 (64 tokens), or 16 frames of 32 px in "
+        "tubelets of 2 x 8 x 8 (128 tokens)."
     )
     save("train_step", rows, notes)
 

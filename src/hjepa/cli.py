@@ -17,6 +17,8 @@ OPTIONAL = {
     "aeon": "timeseries (bundled UCR/UEA series, .ts files)",
     "tokenizers": "text (language models: the BPE tokenizer)",
     "transformers": "text (Hugging Face causal LMs with the JEPA terms)",
+    "sklearn": "images (data.source=digits)",
+    "av": "video (.mp4 / .avi clips)",
 }
 
 
