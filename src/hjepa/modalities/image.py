@@ -7,6 +7,8 @@ size, ...) named by `factor_names`. Each has `num_classes`, `class_names` and `f
 (empty without factors).
 """
 
+import abc
+
 import numpy as np
 import torch
 
@@ -22,7 +24,7 @@ def check_count(owner: str, name: str, value, low: int) -> None:
         raise ConfigError(f"{owner}: {name} must be an int >= {low}, got {value!r}")
 
 
-class ProceduralImages(torch.utils.data.Dataset):
+class ProceduralImages(torch.utils.data.Dataset, abc.ABC):
     """Base of the rendered sets: item i of a split is a pure function of (seed, split, i).
 
     The training and test splits draw from disjoint random streams, so they never share an
@@ -83,9 +85,9 @@ class ProceduralImages(torch.utils.data.Dataset):
         """Class of item i (renders the item)."""
         return self[i]["label"]
 
+    @abc.abstractmethod
     def _render(self, rng: np.random.Generator) -> tuple[np.ndarray, int, list[float]]:
         """One image [C, H, W] in about [0, 1] before noise, its label and its factors."""
-        raise NotImplementedError
 
 
 class ShapesDataset(ProceduralImages):

@@ -5,6 +5,7 @@ row-major over the patch grid: token t sits at grid row t // grid_w, column t % 
 (`PatchTransformer`) and the predictor also serve grids of other ranks (video: `video_vit`).
 """
 
+import abc
 import math
 
 import torch
@@ -33,7 +34,7 @@ def as_grid(value, name: str, ndim: int | None = None) -> tuple[int, ...]:
     return grid
 
 
-class PatchTransformer(nn.Module):
+class PatchTransformer(nn.Module, abc.ABC):
     """The trunk the image and video ViTs share: input -> patch tokens [B, N, D] -> blocks -> norm.
 
     `patch_embed` is a strided convolution whose output grid is `grid_size` (2-D for images,
@@ -66,9 +67,9 @@ class PatchTransformer(nn.Module):
         self.apply(init_weights)
         rescale_residual_projections(self.blocks)
 
+    @abc.abstractmethod
     def check_input(self, x: torch.Tensor) -> None:
         """ShapeError unless x is an input this encoder was built for."""
-        raise NotImplementedError
 
     def patch_tokens(self, x: torch.Tensor) -> torch.Tensor:
         """Input -> position-embedded patch tokens [B, N, D] (before the blocks)."""
