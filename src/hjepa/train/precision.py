@@ -44,9 +44,10 @@ def bf16_speedup(model, batch: dict, device: torch.device, repeats: int = 3) -> 
     probe = copy.deepcopy(model).train()
     with torch.random.fork_rng(devices=[]):  # the run's random draws stay as they were
         fp32 = _pass_seconds(probe, batch, device, None, repeats)
-        if fp32 < MIN_MEASURED_SECONDS:
-            return 1.0
-        return fp32 / _pass_seconds(probe, batch, device, torch.bfloat16, repeats)
+        # both passes always run: a model's forward may hold DDP collectives, so every process
+        # must make the same passes whatever its own timings say
+        bf16 = _pass_seconds(probe, batch, device, torch.bfloat16, repeats)
+    return 1.0 if fp32 < MIN_MEASURED_SECONDS else fp32 / bf16
 
 
 def _pass_seconds(model, batch, device, dtype, repeats: int) -> float:
