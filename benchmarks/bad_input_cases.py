@@ -544,6 +544,11 @@ import gymnasium, numpy as np, hjepa.envs
 env = gymnasium.make("hjepa/TwoRooms-v0")
 env.reset(seed=0)
 """
+PUSHT = """
+import gymnasium, numpy as np, hjepa.envs
+env = gymnasium.make("hjepa/PushT-v0")
+env.reset(seed=0)
+"""
 SIM = """
 import numpy as np
 from hjepa.envs import make_sim
@@ -584,6 +589,14 @@ API_CASES = [
     api(
         "make with unknown kwarg", 'env = gymnasium.make("hjepa/TwoRooms-v0", nope=1)', "nope", ENV
     ),
+    api("Push-T goal from Two-Rooms", 'env.reset(options={"goal": (10, 20)})', "agent_x", PUSHT),
+    api(
+        "Push-T goal outside the workspace",
+        'env.reset(options={"goal": (600, 20, 250, 250, 0, 0, 0)})',
+        ("goal", "must lie in"),
+        PUSHT,
+    ),
+    api("Push-T action outside", "env.step(np.array([1.5, 0.0]))", ("action", "outside"), PUSHT),
     api("make_sim unknown id", 'make_sim("hjepa/Nope-v0")', "hjepa/Nope-v0", SIM),
     api("sim step actions for 3 envs", "sim.reset(); sim.step(np.zeros((3, 2)))", "actions", SIM),
     api(

@@ -148,7 +148,7 @@ def baseline(env_id: str, label: str, policy, episodes: int, max_steps: int, see
     steps = []
     for i, options in enumerate(goal_tasks(env_id, episodes, seed)):
         env.reset(seed=seed + i, options=options)
-        taken = _steps_to_goal(env, lambda: policy(rng, env.action_space), max_steps)
+        taken = steps_to_goal(env, lambda: policy(rng, env.action_space), max_steps)
         if taken is not None:
             steps.append(taken)
     env.close()
@@ -161,7 +161,7 @@ def baseline(env_id: str, label: str, policy, episodes: int, max_steps: int, see
     }
 
 
-def _steps_to_goal(env, act, max_steps: int) -> int | None:
+def steps_to_goal(env, act, max_steps: int) -> int | None:
     """Steps until the env terminates (the goal is reached), or None within `max_steps`."""
     for t in range(1, max_steps + 1):
         _, _, terminated, truncated, _ = env.step(act())

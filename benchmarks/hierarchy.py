@@ -114,7 +114,7 @@ class OracleLevel:
     the agent's true position (`observe(states)`, called before every decision)."""
 
     def __init__(self, configurator, tasks: list[dict]):
-        kwargs = configurator.world_cfg.data.env_kwargs
+        kwargs = configurator.env_kwargs
         self.sim = make_sim(configurator.env_id, len(tasks), **kwargs)
         self.sim.reset(options={"start": np.array([t["start"] for t in tasks])})
         walls = self.sim.walls[0]
@@ -143,7 +143,7 @@ class OracleLevel:
 def evaluate_row(key: str, episodes: int, seed: int = 0) -> dict:
     configurator, built = agent(key)
     row = {"row": ROWS[key][0]}
-    kwargs = configurator.world_cfg.data.env_kwargs
+    kwargs = configurator.env_kwargs
     for band, tasks in tasks_by_band(configurator, episodes).items():
         sim = make_sim(configurator.env_id, len(tasks), **kwargs)
         observe = None
@@ -168,7 +168,7 @@ def seed_rows(seeds: list[int], episodes: int, keys=("b", "d")) -> list[dict]:
         for key in keys:
             configurator, built = agent(key, extra=(f"critic.seed={seed}",))
             tasks = tasks_by_band(configurator, episodes)[band]
-            kwargs = configurator.world_cfg.data.env_kwargs
+            kwargs = configurator.env_kwargs
             sim = make_sim(configurator.env_id, len(tasks), **kwargs)
             with torch_threads(2):
                 results = run_batched(built, sim, tasks, BUDGETS[band], 0)

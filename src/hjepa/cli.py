@@ -19,6 +19,7 @@ OPTIONAL = {
     "transformers": "text (Hugging Face causal LMs with the JEPA terms)",
     "sklearn": "images (data.source=digits)",
     "av": "video (.mp4 / .avi clips)",
+    "gym_pusht": "pusht (the Push-T env, hjepa/PushT-v0)",
 }
 
 

@@ -178,8 +178,13 @@ def run_episode(
 ) -> EpisodeResult:
     """Run one episode of `env` (goal from `info["goal_obs"]`); success = terminated.
 
+    A task's own step budget (`options["budget"]`, e.g. Push-T's 2d) replaces `max_steps`;
+    "budget" and "band" (a label for reports) are the harness's keys, not passed to the env.
     With a `frames` list, `env.render()` is appended to it after the reset and every step."""
-    obs, info = env.reset(seed=seed, options=options)
+    options = dict(options or {})
+    max_steps = int(options.pop("budget", max_steps))
+    options.pop("band", None)
+    obs, info = env.reset(seed=seed, options=options or None)
     goal_position = _point(info.get("goal_pos"))
     if "goal_obs" not in info:
         raise ConfigError(

@@ -107,6 +107,8 @@ class MemoryConfig:
 @dataclass
 class TaskConfig:
     env: str = ""  # "" = the world model's env
+    # over the world model's data.env_kwargs, for the env and its task set (e.g. Push-T's gaps)
+    env_kwargs: dict = field(default_factory=dict)
     episodes: int = limited(200, 1)
     max_steps: int = limited(200, 1)
     seed: int = 0

@@ -48,14 +48,18 @@ class Configurator:
         self._critic_data = None  # the critic's latent episodes, once encoded
         self._stitched = None  # their stitched distances, once built
 
+    @property
+    def env_kwargs(self) -> dict:
+        """The world model's env kwargs with the task's overrides."""
+        return {**self.world_cfg.data.env_kwargs, **self.cfg.task.env_kwargs}
+
     def make_env(self, render_mode: str | None = None):
-        kwargs = self.world_cfg.data.env_kwargs
-        return gymnasium.make(self.env_id, render_mode=render_mode, **kwargs)
+        return gymnasium.make(self.env_id, render_mode=render_mode, **self.env_kwargs)
 
     def tasks(self, episodes: int | None = None, seed: int | None = None) -> list[dict]:
         t = self.cfg.task
         seed = t.seed if seed is None else seed
-        return goal_tasks(self.env_id, episodes or t.episodes, seed, self.world_cfg.data.env_kwargs)
+        return goal_tasks(self.env_id, episodes or t.episodes, seed, self.env_kwargs)
 
     def build(self, mode: int | None = None) -> Agent:
         """The agent, in `mode` (default: the config's)."""

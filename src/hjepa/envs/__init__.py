@@ -15,8 +15,11 @@ rooms (`hjepa.envs.two_rooms`) for both of its ids; the maze's start/goal pairs 
 shortest-path length, 25-50 to 200+ env steps (`hjepa.envs.maze_tasks`), for `hjepa/Maze-v0`.
 
 External envs (Gymnasium only, no vectorized simulator): `hjepa/PendulumGoal-v0`, Pendulum-v1 as
-a goal-reaching pixel env (`hjepa.envs.pendulum_goal`, registered on import). Any other Gymnasium
-env becomes one with a `GoalSpec` (`hjepa.envs.goal_pixels`; examples in `examples/`).
+a goal-reaching pixel env (`hjepa.envs.pendulum_goal`, registered on import); `hjepa/PushT-v0`,
+gym-pusht's Push-T (`hjepa.envs.pusht`, extra `hjepa[pusht]`; registered on import, its task
+set in `hjepa.envs.pusht_tasks`, its scripted data policy in `hjepa.envs.pusht_policy`). Any
+other Gymnasium env becomes one with a `GoalSpec` (`hjepa.envs.goal_pixels`; examples in
+`examples/`).
 """
 
 from collections.abc import Callable
@@ -24,7 +27,7 @@ from functools import partial
 
 import gymnasium
 
-from hjepa.envs import maze_tasks, pendulum_goal, two_rooms  # pendulum_goal registers itself
+from hjepa.envs import maze_tasks, pendulum_goal, pusht_tasks, two_rooms  # registering modules
 from hjepa.envs.arena import ArenaSim
 from hjepa.envs.maze import MazeSim
 from hjepa.envs.tasks import register_tasks
@@ -41,6 +44,7 @@ SIM_REGISTRY: dict[str, tuple[Callable[..., ArenaSim], dict]] = {
 }
 
 PENDULUM_GOAL_ID = pendulum_goal.PENDULUM_ID
+PUSHT_ID = pusht_tasks.PUSHT_ID
 
 
 def make_sim(env_id: str, num_envs: int = 1, **kwargs) -> ArenaSim:
@@ -91,6 +95,7 @@ __all__ = [
     "TwoRoomsSim",
     "SIM_REGISTRY",
     "PENDULUM_GOAL_ID",
+    "PUSHT_ID",
     "make_sim",
     "MAX_EPISODE_STEPS",
 ]

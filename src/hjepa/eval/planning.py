@@ -94,6 +94,7 @@ def summarize(episodes: list[dict], agent) -> dict:
         "episodes": len(episodes),
         "success_rate": successes / len(episodes),
         "success_ci95": [low, high],
+        **band_success(episodes),
         "median_steps_successful": float(np.median(steps)) if steps else float("nan"),
         "final_distance_median": float(np.median(distances)) if distances else float("nan"),
         "replans": int(len(replans)),
@@ -107,6 +108,21 @@ def summarize(episodes: list[dict], agent) -> dict:
             / max(1, sum(e["steps"] for e in episodes))
         ),
     }
+
+
+def band_success(episodes: list[dict]) -> dict:
+    """{"success_<band>": rate, "success_<band>_ci95": [low, high]} per task band (tasks with a
+    "band", e.g. Push-T's "d=25"); empty when the tasks have none."""
+    bands: dict[str, list[bool]] = {}
+    for episode in episodes:
+        band = episode["task"].get("band")
+        if band is not None:
+            bands.setdefault(str(band), []).append(bool(episode["success"]))
+    out = {}
+    for band, results in bands.items():
+        out[f"success_{band}"] = sum(results) / len(results)
+        out[f"success_{band}_ci95"] = list(wilson_interval(sum(results), len(results)))
+    return out
 
 
 def report(summary: dict, configurator) -> str:
