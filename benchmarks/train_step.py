@@ -2,7 +2,10 @@
 and (where the CPU has bf16 units) bf16 autocast, and the FLOP/s each achieves as a fraction of a
 matmul peak measured here in the same precision.
 
-    python benchmarks/train_step.py [--batch 64] [--repeats 7]
+    python benchmarks/train_step.py [--batch 64] [--repeats 7] [--only I-JEPA]
+
+Table `train_step` (another batch size: `train_step_batch<N>`); `--only` keeps the models whose
+label contains the text.
 """
 
 import argparse
@@ -62,13 +65,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--only", default="", help="models whose label contains this")
     args = parser.parse_args()
     precisions = {"fp32": torch.float32}
     if cpu_has_bf16():
         precisions["bf16"] = torch.bfloat16
     peaks = {name: matmul_peak(dtype) for name, dtype in precisions.items()}
     rows = []
-    for label, model, overrides in MODELS:
+    for label, model, overrides in [m for m in MODELS if args.only in m[0]]:
         fp32_seconds = None
         for name in precisions:
             precision = f"train.precision={name}"
@@ -98,7 +102,7 @@ def main() -> None:
         "192, depth 6, 64x64 images in patches of 8 (64 tokens), or 16 frames of 32 px in "
         "tubelets of 2 x 8 x 8 (128 tokens)."
     )
-    save("train_step", rows, notes)
+    save("train_step" if args.batch == 64 else f"train_step_batch{args.batch}", rows, notes)
 
 
 if __name__ == "__main__":

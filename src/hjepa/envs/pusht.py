@@ -46,6 +46,8 @@ T_OUTLINE = np.array(
     dtype=np.float64,
 )
 BLOCK_CENTRE = np.array([0.0, 45.0])  # the T's centre of mass in its body frame
+PUSHER_RADIUS = 15.0  # px
+GOAL_COLOUR = (220, 30, 30)  # episode GIFs draw the goal in red
 
 
 def simulator_class():
@@ -175,19 +177,18 @@ class PushT(GoalPixels):
         super().__init__(_Frames(sim), SPEC, render_mode, **pixels)
 
     def render(self):
-        """The frame (x4, nearest) with the goal's T outlined in red, or None without a render
-        mode: what episode GIFs show."""
+        """The frame with the goal drawn in red (the block's outline and the pusher's circle),
+        or None without a render mode: what episode GIFs show."""
         frame = super().render()
-        if frame is None:
-            return None
-        frame = np.repeat(np.repeat(frame, 4, axis=0), 4, axis=1)
-        if self.goal is not None:
-            import cv2  # a dependency of gym-pusht
+        if frame is None or self.goal is None:
+            return frame
+        import cv2  # a dependency of gym-pusht
 
-            scale = frame.shape[0] / WORKSPACE
-            corners = np.rint(block_outline(self.goal) * scale).astype(np.int32)
-            frame = cv2.polylines(np.ascontiguousarray(frame), [corners], True, (220, 30, 30), 2)
-        return frame
+        scale = frame.shape[0] / WORKSPACE
+        corners = np.rint(block_outline(self.goal) * scale).astype(np.int32)
+        frame = cv2.polylines(np.ascontiguousarray(frame), [corners], True, GOAL_COLOUR, 1)
+        pusher = tuple(int(v) for v in np.rint(self.goal[:2] * scale))
+        return cv2.circle(frame, pusher, int(round(PUSHER_RADIUS * scale)), GOAL_COLOUR, 1)
 
 
 def check_gaps(gaps) -> tuple[int, ...]:
