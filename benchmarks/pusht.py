@@ -25,6 +25,7 @@ GIF (goal T outlined in red) `results/pusht_episode.gif`.
 import argparse
 import json
 import shutil
+from importlib.metadata import version
 
 import gymnasium
 import numpy as np
@@ -153,10 +154,11 @@ def random_row(gaps: list[int], episodes: int, env_id: str, seed: int = 0) -> di
 def notes(model: dict, env_id: str) -> str:
     world = "; ".join(f"{k} {_fmt(v)}" for k, v in model.items())
     return (
-        f"Push-T (gym-pusht 0.1.8) through `{env_id}`: 2 stacked 96 x 96 RGB frames, the "
-        "pusher's target point as the action. World model `configs/pusht.yaml` trained from "
-        "nothing on the scripted push policy's episodes (no expert demonstrations), agent "
-        f"`configs/agent_pusht.yaml`. Tasks: {task_set(env_id).protocol}. The same seeded tasks "
+        f"Push-T (gym-pusht {version('gym-pusht')}) through `{env_id}`: 2 stacked 96 x 96 RGB "
+        "frames, the pusher's target point as the action. World model `configs/pusht.yaml` "
+        "trained from nothing on the scripted push policy's episodes (no expert "
+        "demonstrations), agent `configs/agent_pusht.yaml`."
+        f" Tasks: {task_set(env_id).protocol}. The same seeded tasks "
         f"in every row. One episode at a time, CPU. World model: {world}. Protocol differences "
         "from the anchors (LeWM, PLDM, DINO-WM): their data are expert demonstrations and their "
         "start / goal pairs come from the demonstrations' held-out trajectories; ours come from "
