@@ -31,7 +31,7 @@ import gymnasium
 import numpy as np
 
 from common import RESULTS_DIR, ROOT, save
-from external import steps_to_goal
+from external import NO_CRITIC, SMOKE_WORLD, steps_to_goal
 from hjepa.agent.config import AgentConfig
 from hjepa.agent.configurator import Configurator
 from hjepa.config import load_config
@@ -43,16 +43,8 @@ from world_model import RUNS, train_from_nothing
 
 WORLD = ROOT / "configs" / "pusht.yaml"
 AGENT = ROOT / "configs" / "agent_pusht.yaml"
-NO_CRITIC = ["cost.critic_weight=0", "cost.energy_weight=1"]
 MOVED_PX = 1.0  # a step moves the block when its origin moves more than this,
 MOVED_DEG = 1.0  # or it turns by more than this
-SMOKE_WORLD = [
-    "data.episodes=12",
-    "data.episode_steps=30",
-    "train.steps=10",
-    "train.batch_size=8",
-    "optim.warmup_steps=2",
-]
 SMOKE_AGENT = ["critic.steps=20", "critic.batch=64", "planner.samples=16"]
 
 
