@@ -133,7 +133,7 @@ def evaluate(bench: Bench, run, label: str, overrides: list[str], episodes: int)
         "agent": label,
         "episodes": s["episodes"],
         "success %": 100 * s["success_rate"],
-        "95 % CI": _ci(s["success_ci95"]),
+        "95 % CI": ci_text(s["success_ci95"]),
         "median steps": s["median_steps_successful"],
         "replan ms (median)": s["replan_ms_median"],
         "decision ms (median)": s["decision_ms_median"],
@@ -156,7 +156,7 @@ def baseline(env_id: str, label: str, policy, episodes: int, max_steps: int, see
         "agent": label,
         "episodes": episodes,
         "success %": 100 * len(steps) / episodes,
-        "95 % CI": _ci(wilson_interval(len(steps), episodes)),
+        "95 % CI": ci_text(wilson_interval(len(steps), episodes)),
         "median steps": float(np.median(steps)) if steps else float("nan"),
     }
 
@@ -172,7 +172,8 @@ def steps_to_goal(env, act, max_steps: int) -> int | None:
     return None
 
 
-def _ci(interval) -> str:
+def ci_text(interval) -> str:
+    """A 95 % interval (fractions) as '12.3 - 45.6' (percent)."""
     low, high = interval
     return f"{100 * low:.1f} - {100 * high:.1f}"
 

@@ -31,7 +31,7 @@ import gymnasium
 import numpy as np
 
 from common import RESULTS_DIR, ROOT, save
-from external import NO_CRITIC, SMOKE_WORLD, steps_to_goal
+from external import NO_CRITIC, SMOKE_WORLD, ci_text, steps_to_goal
 from hjepa.agent.config import AgentConfig
 from hjepa.agent.configurator import Configurator
 from hjepa.config import load_config
@@ -111,9 +111,8 @@ def agent_row(run, label: str, gaps: list[int], overrides: list[str], episodes: 
         shutil.copy(out / "episode_0.gif", RESULTS_DIR / "pusht_episode.gif")
     row = {"agent": label}
     for gap in gaps:
-        low, high = s[f"success_d={gap}_ci95"]
         row[f"d={gap} success %"] = 100 * s[f"success_d={gap}"]
-        row[f"d={gap} 95 % CI"] = f"{100 * low:.1f} - {100 * high:.1f}"
+        row[f"d={gap} 95 % CI"] = ci_text(s[f"success_d={gap}_ci95"])
     row["episodes per d"] = episodes
     row["plan ms (median)"] = s["replan_ms_median"]
     row["plan ms (p95)"] = s["replan_ms_p95"]
@@ -136,9 +135,8 @@ def random_row(gaps: list[int], episodes: int, env_id: str, seed: int = 0) -> di
     row = {"agent": "uniform random targets (no model)"}
     for gap in gaps:
         results = [h is not None for h in hits[f"d={gap}"]]
-        low, high = wilson_interval(sum(results), len(results))
         row[f"d={gap} success %"] = 100 * float(np.mean(results))
-        row[f"d={gap} 95 % CI"] = f"{100 * low:.1f} - {100 * high:.1f}"
+        row[f"d={gap} 95 % CI"] = ci_text(wilson_interval(sum(results), len(results)))
     row["episodes per d"] = episodes
     return row
 
