@@ -14,6 +14,11 @@ def test_defaults_preset_and_overrides(tmp_path):
     assert load_config().train.steps == Config().train.steps
 
 
+def test_conv_stages_take_any_count():
+    assert load_config(None, ["world.channels=[8,16,16,32]"]).world.channels == (8, 16, 16, 32)
+    assert load_config(None, ["world.channels=[8]"]).world.channels == (8,)
+
+
 def test_int_accepted_for_float():
     assert load_config(None, ["optim.lr=1"]).optim.lr == 1.0
 
@@ -27,6 +32,8 @@ def test_int_accepted_for_float():
         ("train.steps=1.5", "train.steps"),
         ("train.progress=3", "train.progress"),
         ("mask.target_scale=[0.1]", "mask.target_scale"),
+        ("world.channels=[]", "world.channels"),
+        ("world.channels=[8,x]", r"world.channels\[1\]"),
         ("optim=3", "optim"),
     ],
 )

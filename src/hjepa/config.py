@@ -167,8 +167,11 @@ def _coerce(key: str, hint, value):
         return [_build(item, v, f"{key}[{i}].") for i, v in enumerate(value)]
     if origin is tuple:
         kinds = typing.get_args(hint)
-        if not isinstance(value, list | tuple) or len(value) != len(kinds):
-            raise ConfigError(f"{key}: expected a list of {len(kinds)} numbers, got {value!r}")
+        if kinds[-1] is Ellipsis:  # tuple[int, ...]: any non-empty length
+            kinds = (kinds[0],) * (len(value) if isinstance(value, list | tuple) and value else 0)
+        if not kinds or not isinstance(value, list | tuple) or len(value) != len(kinds):
+            count = len(kinds) or "one or more"
+            raise ConfigError(f"{key}: expected a list of {count} numbers, got {value!r}")
         return tuple(
             _coerce(f"{key}[{i}]", k, v) for i, (k, v) in enumerate(zip(kinds, value, strict=True))
         )

@@ -97,7 +97,7 @@ class WorldConfig:
     # cnn | per_channel_cnn | scene_agent_cnn | vit (patch size, depth, heads from model.*)
     encoder: str = "cnn"
     pool: int = limited(2, 1)
-    channels: tuple[int, int, int] = limited((16, 32, 32), 1)
+    channels: tuple[int, ...] = limited((16, 32, 32), 1)  # one conv stage per entry
     predictor: str = "mlp"  # mlp | gru | transformer
     hidden: int = limited(128, 1)
     depth: int = limited(3, 1)
