@@ -168,7 +168,7 @@ def _coerce(key: str, hint, value):
     if origin is tuple:
         kinds = typing.get_args(hint)
         if kinds[-1] is Ellipsis:  # tuple[int, ...]: any non-empty length
-            kinds = (kinds[0],) * (len(value) if isinstance(value, list | tuple) and value else 0)
+            kinds = (kinds[0],) * len(value) if isinstance(value, list | tuple) else ()
         if not kinds or not isinstance(value, list | tuple) or len(value) != len(kinds):
             count = len(kinds) or "one or more"
             raise ConfigError(f"{key}: expected a list of {count} numbers, got {value!r}")
