@@ -9,9 +9,9 @@ training episodes, 1,000 from the held-out ones. Each held-out frame takes the m
 errors of the block angle (degrees; chance 90), the block position and the pusher position
 (px). Two references use the first run's store: the raw newest frame average-pooled to
 24 x 24 RGB ("raw pixels"), and the first run's encoder with fresh random weights
-("untrained encoder"). A nearest-neighbour read-out needs no fitting, so it shows what the
-features keep where the MLP probe of `hjepa.eval.world_model` (4,000 samples) cannot read the
-angle even from raw pixels. Table `pusht_encoders`; `--footer` says how the runs differ.
+("untrained encoder"). A nearest-neighbour read-out needs no fitting, so a function a fitted
+probe finds hard to learn (the angle from a few thousand frames) is not mistaken for one the
+features lack. Table `pusht_encoders`; `--footer` says how the runs differ.
 """
 
 import argparse
