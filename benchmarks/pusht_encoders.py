@@ -1,17 +1,20 @@
-"""What Push-T world-model encoders keep of the block's pose: nearest-neighbour read-outs.
+"""What Push-T world-model encoders keep of the block's pose, and what their distances see.
 
     python benchmarks/pusht_encoders.py [RUN ...] [--footer TEXT]   (default: runs/benchmarks/pusht)
 
 For each run folder (a world model trained on Push-T, e.g. by `benchmarks/pusht.py` or
-`hjepa train configs/pusht.yaml ...`) single frames of its store are encoded: 8,000 from the
-training episodes, 1,000 from the held-out ones. Each held-out frame takes the mean state of its
-5 nearest training frames (Euclidean, standardized features), and the table gives the median
-errors of the block angle (degrees; chance 90), the block position and the pusher position
-(px). Two references use the first run's store: the raw newest frame average-pooled to
-24 x 24 RGB ("raw pixels"), and the first run's encoder with fresh random weights
-("untrained encoder"). A nearest-neighbour read-out needs no fitting, so a function a fitted
-probe finds hard to learn (the angle from a few thousand frames) is not mistaken for one the
-features lack. Table `pusht_encoders`; `--footer` says how the runs differ.
+`hjepa train configs/pusht.yaml ...`) single frames of its store are encoded: 20,000 from the
+training episodes, 2,000 from the held-out ones. Two read-outs, each giving the median errors of
+the block angle (degrees; chance 90), the block position and the pusher position (px) on the
+held-out frames:
+- "distance": the mean state of the 5 nearest training frames (`NeighbourProbe`: Euclidean,
+  standardized features). It fits nothing, so it shows what latent distance reflects, which is
+  what a planner's |s - g| sees;
+- "content": an MLP probe (`MLPProbe`, 4,000 Adam steps) of those quantities fitted on all
+  20,000 training frames: what the features hold, in any form.
+Two references use the first run's store: the raw newest frame average-pooled to 24 x 24 RGB
+("raw pixels"), and the first run's encoder with fresh random weights ("untrained encoder").
+Table `pusht_encoders`; `--footer` says how the runs differ.
 """
 
 import argparse
@@ -22,9 +25,11 @@ import torch
 
 from common import ROOT, save
 from hjepa.data.windows import WindowDataset
+from hjepa.eval.probes import MLPProbe, NeighbourProbe
 from hjepa.experiment import open_run
 
-TRAIN_FRAMES, HELD_FRAMES, NEIGHBOURS = 8000, 1000, 5
+TRAIN_FRAMES, HELD_FRAMES, NEIGHBOURS, PROBE_STEPS = 20000, 2000, 5, 4000
+QUANTITIES = ("block_x", "block_y", "block_cos", "block_sin", "agent_x", "agent_y")
 
 
 def frames(run, episodes, count: int, seed: int):
@@ -34,6 +39,14 @@ def frames(run, episodes, count: int, seed: int):
     items = [windows[i] for i in picks[:count].tolist()]
     obs = torch.stack([it["obs"][0] for it in items])
     return obs, torch.stack([it["states"][0] for it in items])
+
+
+def probe_frames(run) -> tuple:
+    """Training and held-out frames of the run's store, with their `QUANTITIES` columns."""
+    columns = [list(run.store.facts.state_names).index(n) for n in QUANTITIES]
+    x_train, y_train = frames(run, run.train_episodes, TRAIN_FRAMES, 0)
+    x_held, y_held = frames(run, run.held_out_episodes, HELD_FRAMES, 1)
+    return x_train, y_train[:, columns], x_held, y_held[:, columns]
 
 
 @torch.no_grad()
@@ -55,27 +68,26 @@ def untrained(model, seed: int = 0):
     return fresh.encode
 
 
-def read_out(z_train, y_train, z_held, y_held, names: list[str]) -> dict:
-    """Median nearest-neighbour errors: block angle (deg), block and pusher position (px)."""
-    mean, std = z_train.mean(0), z_train.std(0) + 1e-6
-    distances = torch.cdist((z_held - mean) / std, (z_train - mean) / std)
-    guess = y_train[distances.topk(NEIGHBOURS, largest=False).indices].mean(1)
-    col = {n: names.index(n) for n in names}
-
-    def angle(y):
-        return torch.atan2(y[:, col["block_sin"]], y[:, col["block_cos"]])
-
-    turn = (angle(guess) - angle(y_held)).remainder(2 * torch.pi)
-    turn = torch.minimum(turn, 2 * torch.pi - turn).rad2deg()
-
-    def position(a: str, b: str):
-        return (guess[:, [col[a], col[b]]] - y_held[:, [col[a], col[b]]]).norm(dim=1)
-
-    return {
-        "block angle deg (median)": float(turn.median()),
-        "block position px (median)": float(position("block_x", "block_y").median()),
-        "pusher position px (median)": float(position("agent_x", "agent_y").median()),
+def read_outs(z_train, y_train, z_held, y_held) -> dict:
+    """Both read-outs' median errors (module docstring); states [N, 6] in `QUANTITIES` order."""
+    probes = {
+        "distance": NeighbourProbe(z_train, y_train, k=NEIGHBOURS),
+        "content": MLPProbe(z_train, y_train, steps=PROBE_STEPS),
     }
+    row = {}
+    for name, probe in probes.items():
+        guess = probe(z_held)
+        row[f"{name}: block angle deg"] = float(angle_error_deg(guess, y_held).median())
+        row[f"{name}: block px"] = float((guess[:, :2] - y_held[:, :2]).norm(dim=1).median())
+        row[f"{name}: pusher px"] = float((guess[:, 4:] - y_held[:, 4:]).norm(dim=1).median())
+    return row
+
+
+def angle_error_deg(guess: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """Wrapped angle errors (degrees) between the (cos, sin) columns 2, 3 of two state sets."""
+    turn = torch.atan2(guess[:, 3], guess[:, 2]) - torch.atan2(truth[:, 3], truth[:, 2])
+    turn = turn.remainder(2 * torch.pi)
+    return torch.minimum(turn, 2 * torch.pi - turn).rad2deg()
 
 
 def main() -> None:
@@ -83,21 +95,22 @@ def main() -> None:
     parser.add_argument("runs", nargs="*", default=[str(ROOT / "runs" / "benchmarks" / "pusht")])
     parser.add_argument("--footer", default="", help="text under the table: what each run is")
     args = parser.parse_args()
-    rows = []
+    rows, stores = [], {}
     for i, path in enumerate(args.runs):
         run = open_run(path)
         model = run.model.eval()
-        names = list(run.store.facts.state_names)
-        x_train, y_train = frames(run, run.train_episodes, TRAIN_FRAMES, 0)
-        x_held, y_held = frames(run, run.held_out_episodes, HELD_FRAMES, 1)
+        split = (run.store.path, tuple(run.held_out_episodes))  # runs sharing it share frames
+        if split not in stores:
+            stores[split] = probe_frames(run)
+        x_train, y_train, x_held, y_held = stores[split]
         encoders = {Path(path).name: model.encode}
         if i == 0:
             encoders = {"raw pixels": raw_pixels, "untrained encoder": untrained(model), **encoders}
         for label, encode in encoders.items():
             z_train, z_held = features(encode, x_train), features(encode, x_held)
-            rows.append({"features": label, **read_out(z_train, y_train, z_held, y_held, names)})
+            rows.append({"features": label, **read_outs(z_train, y_train, z_held, y_held)})
             print(rows[-1], flush=True)
-    notes = " ".join(__doc__.split("\n\n")[2].split()).rsplit(" Table", 1)[0]
+    notes = " ".join(__doc__.split("\n\n", 2)[2].split()).rsplit(" Table", 1)[0]
     save("pusht_encoders", rows, notes=notes, footer=args.footer)
 
 

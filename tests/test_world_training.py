@@ -70,6 +70,7 @@ def test_collect_train_evaluate(tmp_path, overrides):
     for kind, columns in out["probe_rmse"].items():
         together = (columns["x"] ** 2 + columns["y"] ** 2) ** 0.5
         assert out["position_rmse"][kind] == pytest.approx(together, rel=1e-4)
+    assert out["probe_rmse"].keys() == {"linear", "mlp", "neighbours"}
     assert out["probe_rmse"]["linear"].keys() == {"x", "y", "wall_x", "door_y"}
     assert (result.run_dir / "eval" / "rollout_error.png").stat().st_size > 1000
     saved = json.loads((result.run_dir / "eval" / "eval.json").read_text())

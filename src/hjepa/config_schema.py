@@ -98,7 +98,10 @@ class WorldConfig:
     encoder: str = "cnn"
     pool: int = limited(2, 1)
     channels: tuple[int, ...] = limited((16, 32, 32), 1)  # one conv stage per entry
-    predictor: str = "mlp"  # mlp | gru | transformer
+    # cnn: > 0 keeps the last stage's map as the state (this many channels per cell; state_dim is
+    # then channels x cells) instead of a Linear layer to state_dim
+    map_channels: int = limited(0, 0)
+    predictor: str = "mlp"  # mlp | gru | transformer | conv (map states)
     hidden: int = limited(128, 1)
     depth: int = limited(3, 1)
     action_embed: int = limited(16, 1)

@@ -188,6 +188,10 @@ def _frame_encoder_spec(cfg: Config) -> tuple[str, dict]:
         kwargs.update(patch_size=m.patch_size, depth=m.depth, num_heads=m.num_heads)
     else:
         kwargs.update(pool=w.pool, channels=w.channels)
+    if w.map_channels:
+        if w.encoder != "cnn":
+            raise ConfigError(f"world.map_channels is for world.encoder=cnn, not {w.encoder!r}")
+        kwargs.update(map_channels=w.map_channels)
     return FRAME_ENCODERS[w.encoder], kwargs
 
 

@@ -4,7 +4,10 @@ A probe is fitted on latents of training episodes and scored on held-out episode
 probe is ridge regression solved in closed form; the MLP probe is a small network trained with
 Adam. Both predict standardized targets and map back to the targets' units. `GroupedProbe`
 fits one probe per quantity: the position (the env's position columns, together) and every
-further column on its own.
+further column on its own. The neighbour probe fits nothing: it answers the mean state of the
+nearest training latents, so it reads what latent *distance* reflects (what a planner's
+|s - g| sees), and a quantity a fitted probe finds hard to learn from few samples is not
+mistaken for one the latents lack.
 """
 
 import torch
@@ -52,6 +55,28 @@ class MLPProbe(nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net((z - self.z_mean) / self.z_std) * self.y_std + self.y_mean
+
+
+class NeighbourProbe(nn.Module):
+    """The mean state of the `k` nearest training latents (Euclidean, standardized latents)."""
+
+    def __init__(self, z: torch.Tensor, y: torch.Tensor, k: int = 5, chunk: int = 1024):
+        super().__init__()
+        self.z_mean, self.z_std = z.mean(0), z.std(0) + 1e-6
+        self.z, self.y, self.k, self.chunk = (
+            (z - self.z_mean) / self.z_std,
+            y,
+            min(k, len(z)),
+            chunk,
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = (z - self.z_mean) / self.z_std
+        parts = []
+        for rows in x.split(self.chunk):
+            nearest = torch.cdist(rows, self.z).topk(self.k, largest=False).indices
+            parts.append(self.y[nearest].mean(1))
+        return torch.cat(parts)
 
 
 class GroupedProbe(nn.Module):

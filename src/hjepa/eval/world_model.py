@@ -7,6 +7,8 @@ open-loop rollouts stay right.
   on its own), as probing studies do. A single probe for all of them overfits the layouts: they
   change only once per episode, so a few hundred windows hold only a few hundred layouts (door
   y: 2.1 px joint on 600 windows vs 0.7 px alone on 2000);
+- the neighbour probe (eval/probes.py): the mean state of the nearest training latents, which
+  fits nothing and shows what latent distance (a planner's |s - g|) reflects;
 - rollout error against horizon: encode frame 0, roll the predictor out over the recorded
   actions, and compare with the encodings of the frames that followed (latent distance,
   relative to the latents' spread) and, through the MLP probe, with the true positions.
@@ -23,7 +25,14 @@ import torch
 
 from hjepa.data.windows import WindowDataset
 from hjepa.errors import ConfigError
-from hjepa.eval.probes import GroupedProbe, LinearProbe, MLPProbe, position_rmse, rmse
+from hjepa.eval.probes import (
+    GroupedProbe,
+    LinearProbe,
+    MLPProbe,
+    NeighbourProbe,
+    position_rmse,
+    rmse,
+)
 from hjepa.experiment import open_run
 from hjepa.io import fresh_results_folder, write_json_atomic
 from hjepa.viz.plots import plot_rollout_error
@@ -95,6 +104,7 @@ def _probe_errors(model, train: dict, held: dict, facts, steps: int) -> dict:
     probes = {
         "linear": GroupedProbe(LinearProbe, z, states, position),
         "mlp": GroupedProbe(MLPProbe, z, states, position, steps=steps),
+        "neighbours": NeighbourProbe(z, states),
     }
     held_z, held_states = held["z"].flatten(0, 1), held["states"].flatten(0, 1)
     out = {"probe_rmse": {}, "position_rmse": {} if position else None}

@@ -7,6 +7,12 @@ Flattening (instead of global average pooling) keeps the spatial layout in the f
 world model needs to locate an agent; pooling the input first cuts the cost by `pool**2` on
 frames whose content is smooth (a Gaussian dot, thick walls). The normalization matters: without
 it the embeddings of such sparse frames start out nearly identical (collapsed at initialization).
+
+With `map_channels` > 0 the state is the feature map itself: a 1x1 convolution instead of the
+Linear layer, flattened to [B, map_channels * h * w] (`feature_shape` = (map_channels, h, w)).
+Each cell then describes mostly what lies under it (GroupNorm's statistics span the map), so
+one object (an agent) cannot take the whole state; the conv predictor (world/predictors.py)
+steps such states as maps.
 """
 
 import torch
@@ -31,6 +37,7 @@ class FrameEncoder(nn.Module):
         pool: int = 2,
         channels: tuple[int, ...] = (16, 32, 32),
         embed_dim: int = 32,
+        map_channels: int = 0,
     ):
         super().__init__()
         channels = check_channels(channels)
@@ -39,13 +46,18 @@ class FrameEncoder(nn.Module):
             raise ConfigError(
                 f"img_size {img_size} does not fit pool {pool} and {len(channels)} stride-2 stages"
             )
+        if map_channels:
+            self.feature_shape = (map_channels, reduced, reduced)
+            embed_dim = map_channels * reduced * reduced
+            head = (nn.Conv2d(channels[-1], map_channels, 1), nn.Flatten())
+        else:
+            head = (nn.Flatten(), nn.Linear(channels[-1] * reduced**2, embed_dim))
         self.in_chans, self.img_size, self.num_features = in_chans, img_size, embed_dim
         pairs = zip((in_chans, *channels[:-1]), channels, strict=True)
         self.body = nn.Sequential(
             nn.AvgPool2d(pool) if pool > 1 else nn.Identity(),
             *(conv_stage(a, b, 2) for a, b in pairs),
-            nn.Flatten(),
-            nn.Linear(channels[-1] * reduced * reduced, embed_dim),
+            *head,
         )
         self.apply(init_weights)
 

@@ -55,7 +55,14 @@ class WorldModel(SelfSupervisedModel):
         dim = encoder.num_features
         self.encoder, self.action_dim, self.latent_dim = encoder, action_dim, latent_dim
         self.action_encoder = nn.Linear(action_dim, action_embed)
-        self.predictor = build_predictor(predictor, dim, action_embed + latent_dim, hidden, depth)
+        self.predictor = build_predictor(
+            predictor,
+            dim,
+            action_embed + latent_dim,
+            hidden,
+            depth,
+            feature_shape=getattr(encoder, "feature_shape", None),
+        )
         start, end = momentum
         self.target = build_target(target, encoder, momentum_start=start, momentum_end=end)
         self.regularizer = build_regularizer(regularizer, **(reg_kwargs or {}))

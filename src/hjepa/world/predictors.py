@@ -8,6 +8,7 @@ Layouts: states [B, T, D], actions [B, T, A] (already embedded). Every predictor
 """
 
 import abc
+import math
 
 import torch
 from torch import nn
@@ -48,6 +49,63 @@ class ResidualMLPPredictor(MarkovPredictor):
 
     def step(self, s: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         return s + self.net(torch.cat([s, a], dim=-1))
+
+
+class ConvPredictor(MarkovPredictor):
+    """States that are feature maps [C, h, w] (flattened; the encoder's `feature_shape`):
+    s' = s + CNN([s, a, x, y]), the action and the cell's coordinates broadcast to every cell.
+
+    The middle layers are dilated (2, 4, ...) so a cell sees most of the map in a few layers: a
+    pusher several cells away can still reach it within one step. The last layer starts at zero,
+    so the untrained predictor says "nothing moves".
+    """
+
+    def __init__(
+        self,
+        state_dim: int,
+        action_dim: int,
+        hidden: int = 64,
+        depth: int = 4,
+        feature_shape: tuple[int, int, int] | None = None,
+    ):
+        super().__init__()
+        if feature_shape is None or math.prod(feature_shape) != state_dim:
+            raise ConfigError(
+                "world.predictor=conv steps feature-map states: set world.map_channels > 0 "
+                "(the cnn encoder then keeps its map)"
+            )
+        if depth < 2:
+            raise ConfigError(f"world.depth={depth}: the conv predictor needs at least 2 layers")
+        self.feature_shape = feature_shape
+        channels, h, w = feature_shape
+        ys, xs = torch.meshgrid(torch.linspace(-1, 1, h), torch.linspace(-1, 1, w), indexing="ij")
+        self.register_buffer("coords", torch.stack([xs, ys]), persistent=False)
+        dilations = [1] + [2**i for i in range(1, depth - 1)]
+        widths = [channels + action_dim + 2] + [hidden] * (depth - 1)
+        self.body = nn.Sequential(
+            *(
+                _dilated_stage(a, b, d)
+                for a, b, d in zip(widths[:-1], widths[1:], dilations, strict=True)
+            )
+        )
+        self.out = nn.Conv2d(hidden, channels, 3, padding=1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def step(self, s: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        maps = s.reshape(-1, *self.feature_shape)
+        h, w = self.feature_shape[1:]
+        cells = [
+            maps,
+            a[:, :, None, None].expand(-1, -1, h, w),
+            self.coords.expand(len(s), -1, -1, -1),
+        ]
+        return s + self.out(self.body(torch.cat(cells, dim=1))).flatten(1)
+
+
+def _dilated_stage(c_in: int, c_out: int, dilation: int) -> nn.Sequential:
+    conv = nn.Conv2d(c_in, c_out, 3, padding=dilation, dilation=dilation)
+    return nn.Sequential(conv, nn.GroupNorm(math.gcd(c_out, 8), c_out), nn.GELU())
 
 
 class GRUPredictor(MarkovPredictor):
@@ -136,10 +194,15 @@ PREDICTORS = {
     "mlp": ResidualMLPPredictor,
     "gru": GRUPredictor,
     "transformer": TransformerPredictor,
+    "conv": ConvPredictor,
 }
 
 
-def build_predictor(kind: str, state_dim: int, action_dim: int, hidden: int, depth: int):
+def build_predictor(
+    kind: str, state_dim: int, action_dim: int, hidden: int, depth: int, feature_shape=None
+):
+    """The predictor `kind`; `feature_shape` (C, h, w) of map states is for the conv one."""
     if kind not in PREDICTORS:
         raise ConfigError(f"world.predictor: unknown kind {kind!r} (known: {tuple(PREDICTORS)})")
-    return PREDICTORS[kind](state_dim, action_dim, hidden=hidden, depth=depth)
+    extra = {"feature_shape": feature_shape} if kind == "conv" else {}
+    return PREDICTORS[kind](state_dim, action_dim, hidden=hidden, depth=depth, **extra)
