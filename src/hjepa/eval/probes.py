@@ -63,12 +63,8 @@ class NeighbourProbe(nn.Module):
     def __init__(self, z: torch.Tensor, y: torch.Tensor, k: int = 5, chunk: int = 1024):
         super().__init__()
         self.z_mean, self.z_std = z.mean(0), z.std(0) + 1e-6
-        self.z, self.y, self.k, self.chunk = (
-            (z - self.z_mean) / self.z_std,
-            y,
-            min(k, len(z)),
-            chunk,
-        )
+        self.z, self.y = (z - self.z_mean) / self.z_std, y
+        self.k, self.chunk = min(k, len(z)), chunk
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = (z - self.z_mean) / self.z_std

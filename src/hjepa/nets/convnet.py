@@ -15,8 +15,10 @@ def _group_norm(channels: int, max_groups: int = 8) -> nn.GroupNorm:
     return nn.GroupNorm(math.gcd(channels, max_groups), channels)
 
 
-def conv_stage(c_in: int, c_out: int, stride: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1), _group_norm(c_out), nn.GELU())
+def conv_stage(c_in: int, c_out: int, stride: int, dilation: int = 1) -> nn.Sequential:
+    """Conv3x3 (padded to keep the size at stride 1) -> GroupNorm -> GELU."""
+    conv = nn.Conv2d(c_in, c_out, 3, stride, padding=dilation, dilation=dilation)
+    return nn.Sequential(conv, _group_norm(c_out), nn.GELU())
 
 
 def check_channels(channels) -> tuple[int, ...]:

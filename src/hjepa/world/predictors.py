@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from hjepa.errors import ConfigError
+from hjepa.nets.convnet import conv_stage
 from hjepa.nets.mlp import MLP
 from hjepa.nets.transformer import init_weights, sincos_pos_embed_1d
 
@@ -84,7 +85,7 @@ class ConvPredictor(MarkovPredictor):
         widths = [channels + action_dim + 2] + [hidden] * (depth - 1)
         self.body = nn.Sequential(
             *(
-                _dilated_stage(a, b, d)
+                conv_stage(a, b, 1, dilation=d)
                 for a, b, d in zip(widths[:-1], widths[1:], dilations, strict=True)
             )
         )
@@ -101,11 +102,6 @@ class ConvPredictor(MarkovPredictor):
             self.coords.expand(len(s), -1, -1, -1),
         ]
         return s + self.out(self.body(torch.cat(cells, dim=1))).flatten(1)
-
-
-def _dilated_stage(c_in: int, c_out: int, dilation: int) -> nn.Sequential:
-    conv = nn.Conv2d(c_in, c_out, 3, padding=dilation, dilation=dilation)
-    return nn.Sequential(conv, nn.GroupNorm(math.gcd(c_out, 8), c_out), nn.GELU())
 
 
 class GRUPredictor(MarkovPredictor):
