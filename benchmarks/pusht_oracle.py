@@ -32,12 +32,12 @@ from hjepa.envs.pusht import (
     ANGLE_TOLERANCE,
     POSITION_TOLERANCE,
     PUSHT_ID,
-    WORKSPACE,
     angle_error,
     get_state,
     reached,
     set_state,
     simulator_class,
+    to_workspace,
 )
 from hjepa.envs.tasks import goal_tasks
 from hjepa.eval.planning import wilson_interval
@@ -68,7 +68,7 @@ class SimulatorModel:
         for b, n in np.ndindex(*actions.shape[:2]):
             set_state(self.sim, state[b].numpy())
             for action in actions[b, n].numpy():
-                self.sim.step((action.astype(np.float64) + 1.0) * (WORKSPACE / 2))
+                self.sim.step(to_workspace(action))
                 costs[b, n] += goal_error(get_state(self.sim), goal[b].numpy(), self.pusher_weight)
         return costs
 
@@ -87,7 +87,7 @@ def run_task(task: dict, controller: RecedingHorizon, model: SimulatorModel) -> 
             start = time.perf_counter()
             action = controller.act(model, state, goal)[0].numpy()
             plan_ms.append(1000 * (time.perf_counter() - start))
-            env.step((action.astype(np.float64) + 1.0) * (WORKSPACE / 2))
+            env.step(to_workspace(action))
             if reached(get_state(env), task["goal"]):
                 return True, plan_ms
         return False, plan_ms

@@ -59,6 +59,11 @@ def simulator_class():
     return PushTEnv
 
 
+def to_workspace(action) -> np.ndarray:
+    """A normalized action in [-1, 1]^2 -> the pusher's target point (px) gym-pusht steps with."""
+    return (np.asarray(action, dtype=np.float64) + 1.0) * (WORKSPACE / 2)
+
+
 def wrap_angle(angle):
     """Angles wrapped to [-pi, pi)."""
     return (np.asarray(angle, dtype=np.float64) + np.pi) % (2 * np.pi) - np.pi

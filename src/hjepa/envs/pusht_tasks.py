@@ -20,12 +20,12 @@ from hjepa.envs.pusht import (
     POSITION_TOLERANCE,
     PUSHT_ID,
     SPEC,
-    WORKSPACE,
     check_gaps,
     get_state,
     observe,
     reached,
     simulator_class,
+    to_workspace,
 )
 from hjepa.envs.pusht_policy import PushPolicy
 from hjepa.envs.tasks import PlotPlane
@@ -63,7 +63,7 @@ def trajectory(sim, steps: int, rng: np.random.Generator) -> tuple[np.ndarray, n
     states, actions = [get_state(sim)], []
     for _ in range(steps):
         actions.append(policy(None, observe(states[-1])[None], rng)[0])
-        sim.step((actions[-1].astype(np.float64) + 1.0) * (WORKSPACE / 2))
+        sim.step(to_workspace(actions[-1]))
         states.append(get_state(sim))
     return np.stack(states), np.stack(actions)
 
