@@ -54,6 +54,7 @@ from hjepa.envs.pusht import (
 from hjepa.envs.tasks import goal_tasks
 from hjepa.eval.planning import wilson_interval
 from hjepa.experiment import episode_split, load_run
+from hjepa.nets.mlp import MLP
 from hjepa.plan.mpc import RecedingHorizon
 from hjepa.plan.registry import build_planner
 from hjepa.run_data import run_store
@@ -103,10 +104,7 @@ class StateDynamics(nn.Module):
 
     def __init__(self, hidden: int = 512):
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(10, hidden), nn.GELU(), nn.Linear(hidden, hidden), nn.GELU(),
-            nn.Linear(hidden, hidden), nn.GELU(), nn.Linear(hidden, 8),
-        )  # fmt: skip
+        self.net = MLP(10, hidden, 8, depth=4, norm=False)
 
     def forward(self, x: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         y = x + self.net(torch.cat([x, action], -1))
