@@ -22,6 +22,7 @@ from hjepa.train.trainer import train_step
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "benchmarks" / "results"
+NO_CRITIC = ["cost.critic_weight=0", "cost.energy_weight=1"]  # agent overrides: plain latent energy
 
 
 def median_time(fn, repeats: int = 7, warmup: int = 2) -> float:

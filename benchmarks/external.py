@@ -32,7 +32,7 @@ import gymnasium
 import numpy as np
 import torch
 
-from common import ROOT, save
+from common import NO_CRITIC, ROOT, save
 from hjepa.agent.config import AgentConfig
 from hjepa.agent.configurator import Configurator
 from hjepa.config import load_config
@@ -43,7 +43,6 @@ from world_model import RUNS, train_from_nothing
 
 sys.path.insert(0, str(ROOT))  # the plug-in modules of examples/
 
-NO_CRITIC = ["cost.critic_weight=0", "cost.energy_weight=1"]
 SMOKE_WORLD = [
     "data.episodes=12",
     "data.episode_steps=30",

@@ -29,7 +29,7 @@ the encoder, which both modes share.
 import argparse
 import os
 
-from common import ROOT, save
+from common import NO_CRITIC, ROOT, save
 from hjepa.agent.config import AgentConfig
 from hjepa.agent.configurator import Configurator
 from hjepa.config import load_config
@@ -45,7 +45,6 @@ MODELS = {  # world model -> (run, agent preset)
         CONFIGS / "agent_two_rooms.yaml",
     ),
 }
-NO_CRITIC = ["cost.critic_weight=0", "cost.energy_weight=1"]
 WALLS = ("fixed wall", "random wall")
 WALKS = {  # the critic's extra environment interaction, as the presets had it before
     "fixed wall": ["critic.walks=400", "critic.walk_steps=200", "critic.walks_per_layout=20"],

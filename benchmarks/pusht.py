@@ -1,7 +1,7 @@
 """Push-T from pixels on 2 CPU cores: collection, world model and planning, through the same
 public path as any user's env (`hjepa/PushT-v0`, extra `hjepa[pusht]`).
 
-    python benchmarks/pusht.py [--episodes N] [--gaps 25,50,75] [--planners mppi,cem,gradient]
+    python benchmarks/pusht.py [--episodes N] [--gaps 25,50,75] [--planners cem,mppi,gradient]
                                [--all-gaps] [--smoke] [--reuse]
 
 1. World model: `configs/pusht.yaml` from nothing (its store deleted first), so the wall time
@@ -10,16 +10,17 @@ public path as any user's env (`hjepa/PushT-v0`, extra `hjepa[pusht]`).
    the block's position (px) and angle (degrees, from the probed cos / sin) on held-out
    episodes, and the open-loop rollout error of the block position against the horizon
    (`hjepa.eval.world_model`; plot `results/pusht_rollout.png`).
-2. Agents (`configs/agent_pusht.yaml`): each planner with the learned distance (the critic,
-   trained on the store's episodes) and with plain latent energy |s - g|^2 instead, on N tasks
+2. Agents (`configs/agent_pusht.yaml`): each planner with plain latent energy |s - g|^2 and
+   with the learned distance instead (the critic, trained on the store's episodes), on N tasks
    (default 100) of the first gap; `--all-gaps`: every agent on every gap. The first agent
-   (MPPI + critic) always runs every gap. Success with its 95 % Wilson interval, median ms per
-   plan (one replanning step: encode, plan, return the first action; one episode at a time,
-   1 torch thread).
+   (the preset, CEM + latent energy) always runs every gap. Success with its 95 % Wilson
+   interval, median ms per plan (one replanning step: encode, plan, return the first action;
+   one episode at a time, 1 torch thread).
 3. Uniform random pusher targets (no model) on the same tasks.
 
 Table `pusht` (`--smoke`: tiny sizes that check the pipeline, table `pusht_smoke`); an episode
-GIF (goal T outlined in red) `results/pusht_episode.gif`.
+GIF of the first agent's first episodes, one per d (goal T outlined in red),
+`results/pusht_episode.gif`, shown in BENCHMARKS.md.
 """
 
 import argparse
@@ -30,8 +31,8 @@ from importlib.metadata import version
 import gymnasium
 import numpy as np
 
-from common import RESULTS_DIR, ROOT, save
-from external import NO_CRITIC, SMOKE_WORLD, ci_text, steps_to_goal
+from common import NO_CRITIC, RESULTS_DIR, ROOT, save
+from external import SMOKE_WORLD, ci_text, steps_to_goal
 from hjepa.agent.config import AgentConfig
 from hjepa.agent.configurator import Configurator
 from hjepa.config import load_config
@@ -39,6 +40,7 @@ from hjepa.data.store import TrajectoryStore
 from hjepa.envs.tasks import goal_tasks, task_set
 from hjepa.eval.planning import evaluate_agent, wilson_interval
 from hjepa.eval.world_model import evaluate_run
+from hjepa.viz.plots import save_gif
 from world_model import RUNS, train_from_nothing
 
 WORLD = ROOT / "configs" / "pusht.yaml"
@@ -46,6 +48,11 @@ AGENT = ROOT / "configs" / "agent_pusht.yaml"
 MOVED_PX = 1.0  # a step moves the block when its origin moves more than this,
 MOVED_DEG = 1.0  # or it turns by more than this
 SMOKE_AGENT = ["critic.steps=20", "critic.batch=64", "planner.samples=16"]
+GIF_EPISODES = 3  # the first agent's first episodes: one per d when it runs every gap
+COSTS = (  # the preset's cost first
+    ("latent energy", NO_CRITIC),
+    ("critic", ["cost.critic_weight=1", "cost.energy_weight=0"]),
+)
 
 
 def world_model(overrides: list[str], reuse: bool, smoke: bool) -> tuple[object, dict]:
@@ -98,17 +105,18 @@ def probe_numbers(ev: dict) -> dict:
     }
 
 
-def agent_row(run, label: str, gaps: list[int], overrides: list[str], episodes: int) -> dict:
-    """One agent on `episodes` tasks per gap: a table row (success per gap)."""
+def agent_row(run, label: str, gaps, overrides, episodes: int, gif=False) -> dict:
+    """One agent on `episodes` tasks per gap: a table row (success per gap); its first
+    episode's GIF is copied to `gif` when given."""
     cfg = load_config(
         AGENT,
         [f"task.episodes={episodes * len(gaps)}", f"task.env_kwargs.gaps={gaps}", *overrides],
         root=AgentConfig,
     )
     out = run / "plan" / label.replace(" ", "_").replace(",", "").replace("+", "plus")
-    s = evaluate_agent(Configurator(cfg, run, progress=False), out)
-    if label.startswith("MPPI + critic"):
-        shutil.copy(out / "episode_0.gif", RESULTS_DIR / "pusht_episode.gif")
+    s = evaluate_agent(Configurator(cfg, run, progress=False), out, gifs=GIF_EPISODES)
+    if gif:
+        join_gifs(sorted(out.glob("episode_*.gif")), gif)
     row = {"agent": label}
     for gap in gaps:
         row[f"d={gap} success %"] = 100 * s[f"success_d={gap}"]
@@ -118,6 +126,18 @@ def agent_row(run, label: str, gaps: list[int], overrides: list[str], episodes: 
     row["plan ms (p95)"] = s["replan_ms_p95"]
     row["imagined steps / plan"] = s["imagined_steps_per_replan"]
     return row
+
+
+def join_gifs(parts: list, path) -> None:
+    """The GIFs `parts` played one after the other, as one GIF at `path`."""
+    from PIL import Image, ImageSequence
+
+    frames = [
+        np.asarray(frame.convert("RGB"))
+        for part in parts
+        for frame in ImageSequence.Iterator(Image.open(part))
+    ]
+    save_gif(frames, path, scale=1)
 
 
 def random_row(gaps: list[int], episodes: int, env_id: str, seed: int = 0) -> dict:
@@ -141,7 +161,7 @@ def random_row(gaps: list[int], episodes: int, env_id: str, seed: int = 0) -> di
     return row
 
 
-def notes(model: dict, env_id: str) -> str:
+def notes(model: dict, env_id: str, gif) -> str:
     world = "; ".join(f"{k} {_fmt(v)}" for k, v in model.items())
     return (
         f"Push-T (gym-pusht {version('gym-pusht')}) through `{env_id}`: 2 stacked 96 x 96 RGB "
@@ -153,6 +173,8 @@ def notes(model: dict, env_id: str) -> str:
         "from the anchors (LeWM, PLDM, DINO-WM): their data are expert demonstrations and their "
         "start / goal pairs come from the demonstrations' held-out trajectories; ours come from "
         "the scripted policy's; success is checked after every step (the episode ends there)."
+        f" The first agent's first episodes, one per d (goal T outlined in red): "
+        f"![Push-T episodes](benchmarks/results/{gif.name})"
     )
 
 
@@ -164,7 +186,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--episodes", type=int, help="tasks per gap (default 100; smoke 2)")
     parser.add_argument("--gaps", default="25,50,75")
-    parser.add_argument("--planners", default="mppi,cem,gradient")
+    parser.add_argument("--planners", default="cem,mppi,gradient")
     parser.add_argument("--all-gaps", action="store_true", help="every agent on every gap")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the pipeline")
     parser.add_argument("--reuse", action="store_true", help="plan with the last world model")
@@ -176,17 +198,18 @@ def main() -> None:
     run, model = world_model(world, args.reuse, args.smoke)
     name = "pusht_smoke" if args.smoke else "pusht"
     env_id = load_config(WORLD, []).data.env
+    gif = RESULTS_DIR / f"{name}_episode.gif"
     rows = []
     for planner in args.planners.split(","):
-        for cost, extra in (("critic", []), ("latent energy", NO_CRITIC)):
+        for cost, extra in COSTS:
             label = f"{planner.upper() if planner != 'gradient' else 'gradient'} + {cost}"
             first = not rows
             row_gaps = gaps if (first or args.all_gaps) else gaps[:1]
             overrides = [f"planner.kind={planner}", *agent, *extra]
-            rows.append(agent_row(run, label, row_gaps, overrides, episodes))
-            save(name, rows, notes(model, env_id))
+            rows.append(agent_row(run, label, row_gaps, overrides, episodes, first and gif))
+            save(name, rows, notes(model, env_id, gif))
     rows.append(random_row(gaps, episodes, env_id))
-    save(name, rows, notes(model, env_id))
+    save(name, rows, notes(model, env_id, gif))
 
 
 if __name__ == "__main__":
