@@ -105,9 +105,9 @@ def probe_numbers(ev: dict) -> dict:
     }
 
 
-def agent_row(run, label: str, gaps, overrides, episodes: int, gif=False) -> dict:
+def agent_row(run, label: str, gaps, overrides, episodes: int, gif=None) -> dict:
     """One agent on `episodes` tasks per gap: a table row (success per gap); its first
-    episode's GIF is copied to `gif` when given."""
+    `GIF_EPISODES` episodes go to one GIF at `gif` when given."""
     cfg = load_config(
         AGENT,
         [f"task.episodes={episodes * len(gaps)}", f"task.env_kwargs.gaps={gaps}", *overrides],
@@ -115,7 +115,7 @@ def agent_row(run, label: str, gaps, overrides, episodes: int, gif=False) -> dic
     )
     out = run / "plan" / label.replace(" ", "_").replace(",", "").replace("+", "plus")
     s = evaluate_agent(Configurator(cfg, run, progress=False), out, gifs=GIF_EPISODES)
-    if gif:
+    if gif is not None:
         join_gifs(sorted(out.glob("episode_*.gif")), gif)
     row = {"agent": label}
     for gap in gaps:
@@ -173,7 +173,7 @@ def notes(model: dict, env_id: str, gif) -> str:
         "from the anchors (LeWM, PLDM, DINO-WM): their data are expert demonstrations and their "
         "start / goal pairs come from the demonstrations' held-out trajectories; ours come from "
         "the scripted policy's; success is checked after every step (the episode ends there)."
-        f" The first agent's first episodes, one per d (goal T outlined in red): "
+        " The first agent's first episodes, one per d (goal T outlined in red): "
         f"![Push-T episodes](benchmarks/results/{gif.name})"
     )
 
@@ -206,7 +206,8 @@ def main() -> None:
             first = not rows
             row_gaps = gaps if (first or args.all_gaps) else gaps[:1]
             overrides = [f"planner.kind={planner}", *agent, *extra]
-            rows.append(agent_row(run, label, row_gaps, overrides, episodes, first and gif))
+            row_gif = gif if first else None
+            rows.append(agent_row(run, label, row_gaps, overrides, episodes, row_gif))
             save(name, rows, notes(model, env_id, gif))
     rows.append(random_row(gaps, episodes, env_id))
     save(name, rows, notes(model, env_id, gif))
